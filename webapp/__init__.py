@@ -1,0 +1,1 @@
+"""The collector service: a RefStack-compatible API (work in progress)."""
