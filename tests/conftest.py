@@ -15,7 +15,7 @@ INTEROP = Path(os.environ.get("TCUP_INTEROP_DIR", REPO.parent / "shared" / "inte
 def interop_dir() -> Path:
     """The real interop guideline files (../shared/interop), or a skip saying why."""
     if not (INTEROP / "2020.06.json").is_file():
-        pytest.skip(f"the interop guideline files are not at {INTEROP} (set TCUP_INTEROP_DIR)")
+        skip_or_fail(f"the interop guideline files are not at {INTEROP} (set TCUP_INTEROP_DIR)")
     return INTEROP
 
 
