@@ -1,0 +1,5 @@
+"""``python -m scoring``: the same as ``tcup-score``."""
+
+from scoring.cli import main
+
+main()
