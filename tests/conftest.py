@@ -7,6 +7,9 @@ from pathlib import Path
 
 import pytest
 
+# Session fixtures shared by several test packages (one loopback cloud per session).
+pytest_plugins = ["tests.cloud_fixtures"]
+
 REPO = Path(__file__).resolve().parent.parent
 INTEROP = Path(os.environ.get("TCUP_INTEROP_DIR", REPO.parent / "shared" / "interop"))
 

@@ -8,6 +8,7 @@ import shutil
 import socket
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ from tcup.devcloud.install import ensure_services_venv
 from tcup.devcloud.layout import DEFAULT_PORT_BASE, HOST, Layout, Ports
 from tcup.devcloud.processes import ProcessRecord, load_records, session_rss_kib, start_process, stop_process
 from tcup.devcloud.provision import KeystoneAdmin, ServiceEndpoint, default_accounts, get_token, provision_keystone
-from tcup.devcloud.services import STOP_ORDER, Service, answers, prepare_state, service_plan, wait_healthy
+from tcup.devcloud.services import Service, answers, prepare_state, service_plan, wait_healthy
 from tcup.errors import DevcloudError
 
 __all__ = ["DevcloudStatus", "ServiceStatus", "UpResult", "devcloud_status", "start_devcloud", "stop_devcloud"]
@@ -67,8 +68,8 @@ class DevcloudStatus:
 
 def _read_port_base(layout: Layout, requested: int | None) -> int:
     """Return the port base: the one the state was made with, else ``requested`` or the default."""
-    if layout.settings_file.is_file():
-        recorded = int(json.loads(layout.settings_file.read_text())["port_base"])
+    recorded = _recorded_port_base(layout)
+    if recorded is not None:
         if requested is not None and requested != recorded:
             raise DevcloudError(
                 f"the devcloud in {layout.root} was created with port base {recorded}, not {requested} "
@@ -77,6 +78,26 @@ def _read_port_base(layout: Layout, requested: int | None) -> int:
             )
         return recorded
     return requested if requested is not None else DEFAULT_PORT_BASE
+
+
+def _recorded_port_base(layout: Layout) -> int | None:
+    """Return the port base ``state/settings.json`` records, None when there is no state yet."""
+    if not layout.settings_file.is_file():
+        return None
+    try:
+        return int(json.loads(layout.settings_file.read_text())["port_base"])
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise DevcloudError(
+            f"cannot read {layout.settings_file} ({exc}); repair it, or run `tcup devcloud down --purge "
+            f"--dir {layout.root}` to start afresh"
+        ) from exc
+
+
+def _ports(base: int) -> Ports:
+    try:
+        return Ports(base)
+    except ValueError as exc:
+        raise DevcloudError(f"{exc}; choose a --port-base with 40 free ports above it") from exc
 
 
 def _check_ports_free(ports: Ports) -> None:
@@ -139,10 +160,15 @@ def start_devcloud(*, root: Path, port_base: int | None = None, echo: Echo | Non
     :param echo: called with one-line progress messages (never passwords).
     :raises DevcloudError: when any step fails; what was started by this call is stopped again.
     """
-    say = echo or (lambda _msg: None)
     started_at = time.monotonic()
+
+    def say(message: str) -> None:
+        if echo is not None:
+            echo(f"{message} [{time.monotonic() - started_at:.0f} s]")
+
     layout = Layout(root.expanduser().absolute())
     layout.create()
+    ports = _ports(_read_port_base(layout, port_base))
     alive, dead = _running_records(layout)
     if alive and not dead and (layout.state / _READY_MARK).is_file() and layout.info_file.is_file():
         info = json.loads(layout.info_file.read_text())
@@ -156,7 +182,6 @@ def start_devcloud(*, root: Path, port_base: int | None = None, echo: Echo | Non
         )
     for record in dead:
         stop_process(record, run_dir=layout.run)  # forgets the stale record
-    ports = Ports(_read_port_base(layout, port_base))
     _check_ports_free(ports)
     venv = ensure_services_venv(echo=say)
     fresh = not (layout.state / _READY_MARK).is_file()
@@ -189,6 +214,7 @@ def _start(ctx: CloudContext, service: Service) -> ProcessRecord:
         log_file=ctx.layout.logs / f"{service.name}.log",
         env=env,
         cwd=ctx.layout.state,
+        stop_signal=service.stop_signal,
     )
 
 
@@ -205,7 +231,7 @@ def _start_and_provision(ctx: CloudContext, say: Echo) -> dict[str, Any]:
     wait_healthy(started[:1])
     accounts = default_accounts()
     marker = ctx.layout.service_dir("keystone") / "provisioned"
-    plan_text = json.dumps([asdict(a) for a in accounts], sort_keys=True) + ctx.ports.as_dict().__repr__()
+    plan_text = json.dumps({"accounts": [asdict(a) for a in accounts], "ports": ctx.ports.as_dict()}, sort_keys=True)
     if not marker.is_file() or marker.read_text() != plan_text:
         say("provisioning Keystone: roles, service users, catalog, test accounts")
         admin = KeystoneAdmin(
@@ -239,8 +265,11 @@ def stop_devcloud(*, root: Path, purge: bool = False) -> list[str]:
     """
     layout = Layout(root.expanduser().absolute())
     records = {record.name: record for record in load_records(layout.run)}
-    order = [name for name in STOP_ORDER if name in records] + sorted(set(records) - set(STOP_ORDER))
-    stopped = [name for name in order if stop_process(records[name], run_dir=layout.run)]
+    # all at once: each takes up to ~1 s to stop, and nothing is left that could call another
+    names = sorted(records)
+    with ThreadPoolExecutor(max_workers=max(len(names), 1)) as pool:
+        results = list(pool.map(lambda name: stop_process(records[name], run_dir=layout.run), names))
+    stopped = [name for name, was_running in zip(names, results, strict=True) if was_running]
     if purge and layout.root.exists():
         if not (layout.state.is_dir() or layout.run.is_dir()):
             raise DevcloudError(f"{layout.root} does not look like a devcloud directory; not deleting it")
@@ -253,8 +282,9 @@ def devcloud_status(*, root: Path) -> DevcloudStatus:
     layout = Layout(root.expanduser().absolute())
     records = {record.name: record for record in load_records(layout.run)}
     services: list[ServiceStatus] = []
-    if layout.settings_file.is_file():
-        ports = Ports(int(json.loads(layout.settings_file.read_text())["port_base"]))
+    base = _recorded_port_base(layout)
+    if base is not None:
+        ports = _ports(base)
         paths = CloudPaths(layout=layout, ports=ports, venv=Path("/nonexistent"))  # venv not needed
         for service in service_plan(paths):
             record = records.get(service.name)

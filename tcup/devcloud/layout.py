@@ -5,7 +5,8 @@ Everything a devcloud owns lives under one directory::
     DIR/etc/     clouds.yaml, admin-openrc, demo-openrc, accounts.yaml, devcloud.json
     DIR/logs/    one log per process (<name>.log) plus the services' own (<service>-app.log)
     DIR/run/     one JSON record per started process (pid, start time)
-    DIR/state/   configuration, SQLite databases, fernet keys, Swift rings and objects
+    DIR/state/   configuration, SQLite databases, fernet keys, Swift rings and objects;
+                 state/python/ holds the helper modules copied from tcup/devcloud/data/
 """
 
 from __future__ import annotations
@@ -117,6 +118,11 @@ class Layout:
     def settings_file(self) -> Path:
         """``state/settings.json``: the port base the state was created with."""
         return self.state / "settings.json"
+
+    @property
+    def python_dir(self) -> Path:
+        """``state/python``: helper modules the services venv runs (on their PYTHONPATH)."""
+        return self.state / "python"
 
     def service_dir(self, service: str) -> Path:
         """Return ``state/<service>``, the configuration and data of one service."""

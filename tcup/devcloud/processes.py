@@ -27,6 +27,9 @@ from tcup.errors import DevcloudError
 __all__ = ["ProcessRecord", "load_records", "session_rss_kib", "start_process", "stop_process"]
 
 _GONE_STATES = frozenset("ZXx")
+# Popen objects of the processes this interpreter started: kept so that a long-lived caller
+# (a test session) can reap them when they stop, instead of leaving zombies and warnings
+_CHILDREN: dict[int, subprocess.Popen[bytes]] = {}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -112,6 +115,7 @@ def start_process(
     if stat is None or stat[0] in _GONE_STATES:
         proc.wait()
         raise DevcloudError(f"{name} exited at once (exit code {proc.returncode}); read {log_file}")
+    _CHILDREN[proc.pid] = proc
     record = ProcessRecord(name=name, pid=proc.pid, start_time=stat[3], stop_signal=stop_signal, log_file=str(log_file))
     path = _record_path(run_dir, name)
     path.write_text(json.dumps(asdict(record), indent=1) + "\n")
@@ -130,11 +134,10 @@ def load_records(run_dir: Path) -> list[ProcessRecord]:
 
 
 def _reap(pid: int) -> None:
-    """Collect the exit status of ``pid`` if it is our child, so it does not stay a zombie."""
-    try:
-        os.waitpid(pid, os.WNOHANG)
-    except ChildProcessError:
-        pass
+    """Collect the exit status of ``pid`` if this interpreter started it, so no zombie stays."""
+    child = _CHILDREN.get(pid)
+    if child is not None and child.poll() is not None:
+        del _CHILDREN[pid]
 
 
 def _wait_gone(record: ProcessRecord, timeout: float) -> bool:
@@ -153,6 +156,7 @@ def stop_process(record: ProcessRecord, *, run_dir: Path, timeout: float = 15.0)
 
     :returns: True when the process was still running.
     """
+    _reap(record.pid)
     was_running = record.is_alive()
     if was_running:
         try:

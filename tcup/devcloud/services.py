@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import os
 import sqlite3
 import subprocess
@@ -10,6 +11,7 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 
 import requests
@@ -19,52 +21,30 @@ from tcup.devcloud.configs import (
     REGION,
     CloudContext,
     CloudPaths,
-    current_user,
     write_glance_conf,
     write_keystone_conf,
     write_placement_conf,
+    write_private,
 )
 from tcup.devcloud.layout import HOST
 from tcup.devcloud.processes import ProcessRecord
 from tcup.errors import DevcloudError
 
-__all__ = ["STOP_ORDER", "Service", "answers", "prepare_state", "service_plan", "tail", "wait_healthy"]
+__all__ = ["Service", "answers", "prepare_state", "service_plan", "tail", "wait_healthy"]
 
 # shared by every uwsgi-served API. "Connection: close" because keystoneauth otherwise reuses
 # connections uwsgi has closed (random ConnectionResetError); one process with one thread each
 # because SQLite allows one writer and Keystone's in-memory cache must stay coherent.
+# fmt: off
 _UWSGI_OPTIONS = (
-    "--master",
-    "--die-on-term",
-    "--need-app",
-    "--lazy-apps",
-    "--enable-threads",
-    "--processes",
-    "1",
-    "--threads",
-    "1",
-    "--buffer-size",
-    "65535",
-    "--add-header",
-    "Connection: close",
-    "--vacuum",
-    "--disable-logging",
-    "--log-4xx",
-    "--log-5xx",
+    "--module", "tcup_wsgi:application",  # loads $TCUP_WSGI_APP; see tcup/devcloud/data/tcup_wsgi.py
+    "--master", "--die-on-term", "--need-app", "--lazy-apps", "--enable-threads",
+    "--processes", "1", "--threads", "1",
+    "--worker-reload-mercy", "1",  # a worker still busy 1 s after the stop signal is killed
+    "--buffer-size", "65535", "--add-header", "Connection: close",
+    "--vacuum", "--disable-logging", "--log-4xx", "--log-5xx",
 )
-
-# stop order: front ends first, identity last
-STOP_ORDER = (
-    "swift-proxy",
-    "glance",
-    "placement",
-    "swift-container-sync",
-    "swift-container-updater",
-    "swift-object",
-    "swift-container",
-    "swift-account",
-    "keystone",
-)
+# fmt: on
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -76,16 +56,23 @@ class Service:
     env: dict[str, str] = field(default_factory=dict)
     port: int | None = None
     health_url: str | None = None  # answers with HTTP < 500 once ready
+    stop_signal: str = "TERM"
 
 
-def _uwsgi(ctx: CloudPaths, name: str, port: int, module: str, health_url: str) -> Service:
+def _uwsgi(ctx: CloudPaths, name: str, port: int, app: str, health_url: str) -> Service:
     return Service(
         name=name,
-        argv=[str(ctx.venv / "bin" / "uwsgi"), "--http-socket", f"{HOST}:{port}", "--module", module, *_UWSGI_OPTIONS],
+        argv=[str(ctx.venv / "bin" / "uwsgi"), "--http-socket", f"{HOST}:{port}", *_UWSGI_OPTIONS],
         # each service reads <name>.conf (glance: glance-api.conf) from this directory
-        env={f"OS_{name.upper()}_CONFIG_DIR": str(ctx.layout.service_dir(name))},
+        env={
+            f"OS_{name.upper()}_CONFIG_DIR": str(ctx.layout.service_dir(name)),
+            "TCUP_WSGI_APP": app,
+            "PYTHONPATH": str(ctx.layout.python_dir),
+        },
         port=port,
         health_url=health_url,
+        # with --die-on-term uwsgi stops gracefully on SIGTERM (2-3 s); SIGINT stops it at once
+        stop_signal="INT",
     )
 
 
@@ -97,7 +84,7 @@ def service_plan(ctx: CloudPaths) -> list[Service]:
         _uwsgi(ctx, "glance", ports.glance, "glance.wsgi.api:application", f"{ctx.glance_url}/healthcheck"),
         _uwsgi(ctx, "placement", ports.placement, "placement.wsgi.api:application", f"{ctx.placement_url}/"),
     ]
-    swift_env = {"PYTHONPATH": str(ctx.layout.service_dir("swift"))}
+    swift_env = {"PYTHONPATH": str(ctx.layout.python_dir)}
     for proc in swift.swift_processes(ctx):
         plan.append(
             Service(
@@ -122,7 +109,9 @@ def tail(path: Path | str, lines: int = 12) -> str:
 
 def _run_steps(ctx: CloudContext, log_name: str, steps: Sequence[Sequence[str]]) -> None:
     log_file = ctx.layout.logs / f"{log_name}.log"
-    env = {**os.environ, "PYTHONWARNINGS": "ignore", "OS_BOOTSTRAP_PASSWORD": ctx.secrets.admin_password}
+    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    if log_name == "keystone-manage":  # bootstrap reads the admin password from here
+        env["OS_BOOTSTRAP_PASSWORD"] = ctx.secrets.admin_password
     with open(log_file, "ab") as log:
         for step in steps:
             log.write(f"+ {' '.join(step)}\n".encode())
@@ -135,68 +124,93 @@ def _run_steps(ctx: CloudContext, log_name: str, steps: Sequence[Sequence[str]])
                 )
 
 
+def _install_helpers(ctx: CloudContext) -> None:
+    """Copy the helper modules the services run (tcup_wsgi, tcup_swift_helper) into state/python."""
+    ctx.layout.python_dir.mkdir(parents=True, exist_ok=True)
+    for name in ("tcup_wsgi.py", swift.HELPER):
+        source = resources.files("tcup.devcloud").joinpath("data", name)
+        (ctx.layout.python_dir / name).write_text(source.read_text())
+
+
 def _use_wal(database: Path) -> None:
     # WAL: readers never block the single writer (Glance runs import tasks in a thread)
     with closing(sqlite3.connect(database)) as conn:
         conn.execute("PRAGMA journal_mode=WAL")
 
 
+def _write_key_repository(path: Path) -> None:
+    """Create a Fernet key repository as ``keystone-manage fernet_setup`` does, without its 5 s start.
+
+    Keys are 32 random bytes, urlsafe-base64; file ``0`` is the staged key, the highest number
+    the primary one.
+    """
+    path.mkdir(mode=0o700, exist_ok=True)
+    for index in ("0", "1"):
+        write_private(path / index, base64.urlsafe_b64encode(os.urandom(32)).decode())
+
+
+def _needs_sync(ctx: CloudContext, service: str, fresh: bool) -> bool:
+    marker = ctx.layout.service_dir(service) / "synced-with"
+    return fresh or not marker.is_file() or marker.read_text() != str(ctx.venv)
+
+
 def prepare_state(ctx: CloudContext, *, fresh: bool) -> None:
     """Write every configuration file, then create or upgrade the databases, keys and rings.
 
-    The one-shot commands of the four services run in parallel (each service in order).
+    The one-shot commands of the four services run in parallel (each service in order). On a
+    kept state they are skipped, unless the services venv changed since (schema upgrades).
 
     :param fresh: True the first time (keys, metadefs, rings and the bootstrap are created once).
     :raises DevcloudError: when a command fails; the message names its log.
     """
     bin_dir = ctx.venv / "bin"
-    keystone_conf = write_keystone_conf(ctx)
-    glance_conf = write_glance_conf(ctx)
-    placement_conf = write_placement_conf(ctx)
+    confs = {
+        "keystone": write_keystone_conf(ctx),
+        "glance": write_glance_conf(ctx),
+        "placement": write_placement_conf(ctx),
+    }
     swift.write_swift_configs(ctx)
+    _install_helpers(ctx)
     keystone_dir = ctx.layout.service_dir("keystone")
-    for sub in ("fernet-keys", "credential-keys"):
-        (keystone_dir / sub).mkdir(mode=0o700, exist_ok=True)
-    user = ["--keystone-user", current_user(), "--keystone-group", current_user()]
-    manage = [str(bin_dir / "keystone-manage"), "--config-file", str(keystone_conf)]
-    keystone_steps = [[*manage, "db_sync"]]
     if fresh:
+        _write_key_repository(keystone_dir / "fernet-keys")
+        _write_key_repository(keystone_dir / "credential-keys")
+    steps: dict[str, list[list[str]]] = {}
+    if _needs_sync(ctx, "keystone", fresh):
+        manage = [str(bin_dir / "keystone-manage"), "--config-file", str(confs["keystone"])]
         url = f"{ctx.keystone_url}/v3"
-        keystone_steps += [
-            [*manage, "fernet_setup", *user],
-            [*manage, "credential_setup", *user],
-            [
-                *manage,
-                "bootstrap",
-                "--bootstrap-admin-url",
-                url,
-                "--bootstrap-public-url",
-                url,
-                "--bootstrap-internal-url",
-                url,
-                "--bootstrap-region-id",
-                REGION,
-            ],
+        # the admin password comes from $OS_BOOTSTRAP_PASSWORD, never the command line
+        bootstrap = [
+            "bootstrap",
+            "--bootstrap-region-id",
+            REGION,
+            "--bootstrap-admin-url",
+            url,
+            "--bootstrap-public-url",
+            url,
+            "--bootstrap-internal-url",
+            url,
         ]
-    glance_manage = [str(bin_dir / "glance-manage"), "--config-file", str(glance_conf)]
-    glance_steps = [[*glance_manage, "db_sync"]]
-    if fresh:
-        # metadata definitions (resource types, namespaces) for the metadefs API tests
-        glance_steps.append([*glance_manage, "db_load_metadefs", str(ctx.venv / "etc/glance/metadefs")])
-    placement_steps = [[str(bin_dir / "placement-manage"), "--config-file", str(placement_conf), "db", "sync"]]
-    jobs: list[tuple[str, list[list[str]]]] = [
-        ("keystone-manage", keystone_steps),
-        ("glance-manage", glance_steps),
-        ("placement-manage", placement_steps),
-    ]
+        steps["keystone"] = [[*manage, "db_sync"], [*manage, *bootstrap]]
+    if _needs_sync(ctx, "glance", fresh):
+        manage = [str(bin_dir / "glance-manage"), "--config-file", str(confs["glance"])]
+        steps["glance"] = [[*manage, "db_sync"]]
+        if fresh:  # metadata definitions (resource types, namespaces) for the metadefs API tests
+            steps["glance"].append([*manage, "db_load_metadefs", str(ctx.venv / "etc/glance/metadefs")])
+    if _needs_sync(ctx, "placement", fresh):
+        steps["placement"] = [
+            [str(bin_dir / "placement-manage"), "--config-file", str(confs["placement"]), "db", "sync"]
+        ]
     if fresh or not (ctx.layout.service_dir("swift") / "object.ring.gz").is_file():
-        jobs.append(("swift-rings", [swift.rings_command(ctx)]))
-    with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
-        futures = [pool.submit(_run_steps, ctx, name, steps) for name, steps in jobs]
+        steps["swift"] = [swift.rings_command(ctx)]
+    with ThreadPoolExecutor(max_workers=max(len(steps), 1)) as pool:
+        futures = [pool.submit(_run_steps, ctx, f"{name}-manage", commands) for name, commands in steps.items()]
         for future in futures:
             future.result()
-    for service in ("keystone", "glance", "placement"):
+    for service in confs:
         _use_wal(ctx.layout.service_dir(service) / f"{service}.db")
+        if service in steps:
+            (ctx.layout.service_dir(service) / "synced-with").write_text(str(ctx.venv))
 
 
 def answers(url: str) -> bool:

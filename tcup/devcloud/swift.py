@@ -9,9 +9,7 @@ without it, and one fewer daemon and package keeps the devcloud simple.
 
 from __future__ import annotations
 
-import shutil
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 
 from tcup.devcloud.configs import CloudContext, CloudPaths, Sections, authtoken_section, current_user, render_ini
@@ -172,8 +170,6 @@ def write_swift_configs(ctx: CloudContext) -> Path:
     }
     for name, sections in files.items():
         _write(home / name, render_ini(sections))
-    with resources.as_file(resources.files("tcup.devcloud").joinpath("data", HELPER)) as helper:
-        shutil.copyfile(helper, home / HELPER)
     return home
 
 
@@ -183,7 +179,7 @@ def rings_command(ctx: CloudPaths) -> list[str]:
     ports = ctx.ports
     return [
         str(ctx.venv / "bin" / "python"),
-        str(home / HELPER),
+        str(ctx.layout.python_dir / HELPER),
         "rings",
         str(home),
         HOST,
@@ -242,7 +238,7 @@ def serve_command(ctx: CloudPaths, process: SwiftProcess) -> list[str]:
     home = ctx.layout.service_dir("swift")
     return [
         str(ctx.venv / "bin" / "python"),
-        str(home / HELPER),
+        str(ctx.layout.python_dir / HELPER),
         "serve",
         str(home),
         process.module,
