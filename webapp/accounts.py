@@ -1,0 +1,168 @@
+"""Users, the Foundation group, API tokens and public keys (no raw SQL anywhere).
+
+An API token is ``tcup_`` plus 43 random URL-safe characters. Only its SHA-256 is
+stored, so the token is shown once, when it is made, and never logged.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from webapp.errors import ApiError
+from webapp.signatures import OpenSshKey
+from webapp.tables import ApiToken, Group, GroupMember, PubKey, User
+
+FOUNDATION = "foundation"
+FOUNDATION_GROUP = "Foundation"
+TOKEN_PREFIX = "tcup_"
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    """A user as the API sees one."""
+
+    id: int
+    openid: str
+    fullname: str
+    email: str
+    foundation: bool
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+
+
+def token_sha256(token: str) -> str:
+    """What is stored for a token."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def create_user(session: Session, *, openid: str, fullname: str = "", email: str = "",
+                foundation: bool = False) -> Account:
+    """Create a user (or fail with 409 when the openid is taken); optionally add to the Foundation."""
+    user = User(openid=openid, fullname=fullname, email=email, created_at=_now())
+    session.add(user)
+    try:
+        session.flush()
+    except IntegrityError:
+        session.rollback()
+        raise ApiError(409, f"User {openid!r} already exists") from None
+    if foundation:
+        session.add(GroupMember(group_id=ensure_foundation_group(session), user_id=user.id))
+    session.commit()
+    return Account(id=user.id, openid=openid, fullname=fullname, email=email, foundation=foundation)
+
+
+def ensure_foundation_group(session: Session) -> int:
+    """The id of the Foundation group, created when missing."""
+    group_id = session.scalar(select(Group.id).where(Group.kind == FOUNDATION))
+    if group_id is None:
+        group = Group(name=FOUNDATION_GROUP, kind=FOUNDATION)
+        session.add(group)
+        session.flush()
+        group_id = group.id
+    return group_id
+
+
+def issue_token(session: Session, account_id: int, *, label: str = "") -> str:
+    """Make a new API token for the user and return it (the only time it is visible)."""
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    session.add(ApiToken(user_id=account_id, token_sha256=token_sha256(token), label=label, created_at=_now()))
+    session.commit()
+    return token
+
+
+def _account(session: Session, user: User) -> Account:
+    foundation = session.scalar(
+        select(GroupMember.user_id).join(Group, Group.id == GroupMember.group_id)
+        .where(GroupMember.user_id == user.id, Group.kind == FOUNDATION)) is not None
+    return Account(id=user.id, openid=user.openid, fullname=user.fullname, email=user.email, foundation=foundation)
+
+
+def account_by_token(session: Session, token: str) -> Account | None:
+    """The user holding this API token, or None."""
+    user = session.scalar(select(User).join(ApiToken, ApiToken.user_id == User.id)
+                          .where(ApiToken.token_sha256 == token_sha256(token)))
+    return _account(session, user) if user is not None else None
+
+
+def account_by_openid(session: Session, openid: str) -> Account | None:
+    """The user with this openid, or None."""
+    user = session.scalar(select(User).where(User.openid == openid))
+    return _account(session, user) if user is not None else None
+
+
+def account_by_id(session: Session, user_id: int) -> Account | None:
+    """The user with this id, or None."""
+    user = session.get(User, user_id)
+    return _account(session, user) if user is not None else None
+
+
+@dataclass(frozen=True, slots=True)
+class KeyRecord:
+    """A registered key and the user it belongs to."""
+
+    id: int
+    user_id: int
+    openid: str
+    format: str
+    pubkey: str
+    comment: str
+
+
+def add_pubkey(session: Session, account_id: int, key: OpenSshKey) -> KeyRecord:
+    """Register ``key`` for the user; 409 ``Public key already exists.`` for a duplicate."""
+    row = PubKey(user_id=account_id, format=key.format, pubkey=key.base64, comment=key.comment[:255],
+                 md5_hash=key.md5_hash, key_sha256=key.sha256, created_at=_now())
+    session.add(row)
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        raise ApiError(409, "Public key already exists.") from None
+    openid = session.scalar(select(User.openid).where(User.id == account_id)) or ""
+    return KeyRecord(id=row.id, user_id=account_id, openid=openid, format=row.format, pubkey=row.pubkey,
+                     comment=row.comment)
+
+
+def find_pubkey(session: Session, key: OpenSshKey) -> KeyRecord | None:
+    """RefStack's lookup: by md5 of the key blob; several hits are told apart by the base64 text."""
+    rows = session.execute(select(PubKey, User.openid).join(User, User.id == PubKey.user_id)
+                           .where(PubKey.md5_hash == key.md5_hash)).all()
+    if len(rows) > 1:
+        rows = [r for r in rows if r[0].pubkey == key.base64]
+    if not rows:
+        return None
+    row, openid = rows[0]
+    return KeyRecord(id=row.id, user_id=row.user_id, openid=openid, format=row.format, pubkey=row.pubkey,
+                     comment=row.comment)
+
+
+def list_pubkeys(session: Session, account_id: int) -> list[KeyRecord]:
+    """The user's registered keys."""
+    rows = session.execute(select(PubKey, User.openid).join(User, User.id == PubKey.user_id)
+                           .where(PubKey.user_id == account_id).order_by(PubKey.id)).all()
+    return [KeyRecord(id=r.id, user_id=r.user_id, openid=o, format=r.format, pubkey=r.pubkey, comment=r.comment)
+            for r, o in rows]
+
+
+def delete_pubkey(session: Session, account_id: int, key_id: int) -> bool:
+    """Remove one of the user's keys; False when the user has no such key."""
+    row = session.get(PubKey, key_id)
+    if row is None or row.user_id != account_id:
+        return False
+    session.delete(row)
+    session.commit()
+    return True
+
+
+__all__ = ["FOUNDATION", "Account", "KeyRecord", "account_by_id", "account_by_openid", "account_by_token",
+           "add_pubkey", "create_user", "delete_pubkey", "ensure_foundation_group", "find_pubkey", "issue_token",
+           "list_pubkeys", "token_sha256"]

@@ -1,0 +1,105 @@
+"""RefStack's signature scheme (REFERENCE §1.3), checked in RefStack's order and words.
+
+RSA PKCS#1 v1.5 with SHA-256 over the raw request body; the signature as hex in
+``X-Signature``; the key as one OpenSSH line in ``X-Public-Key``. Key registration
+signs the nine bytes ``signature`` the same way.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+from dataclasses import dataclass
+
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.serialization import load_ssh_public_key
+
+from webapp.errors import ApiError
+
+KEY_FORMATS = ("ssh-rsa", "ssh-dss", "pgp-sign-rsa", "pgp-sign-dss")
+SELF_SIGNATURE_DATA = b"signature"
+
+
+@dataclass(frozen=True, slots=True)
+class OpenSshKey:
+    """A parsed ``<format> <base64> [comment]`` line."""
+
+    format: str
+    base64: str
+    comment: str
+    key: rsa.RSAPublicKey
+
+    @property
+    def md5_hash(self) -> str:
+        """RefStack's lookup key: md5 hex of the decoded key blob."""
+        return hashlib.md5(base64.b64decode(self.base64), usedforsecurity=False).hexdigest()
+
+    @property
+    def sha256(self) -> str:
+        """Our unique key: sha256 hex of the decoded key blob."""
+        return hashlib.sha256(base64.b64decode(self.base64)).hexdigest()
+
+
+def parse_signature(text: str | None) -> bytes:
+    """Hex-decode a signature, or 400 ``Malformed signature``."""
+    try:
+        raw = binascii.a2b_hex((text or "").strip())
+    except (binascii.Error, ValueError) as exc:
+        raise ApiError(400, "Malformed signature", [f"Malformed signature: X-Signature is not hex ({exc})"]) from None
+    if not raw:
+        raise ApiError(400, "Malformed signature", ["Malformed signature: X-Signature is empty"])
+    return raw
+
+
+def parse_public_key(line: str | None) -> OpenSshKey:
+    """Parse an OpenSSH RSA public key line, or 400 ``Malformed public key``."""
+    parts = (line or "").strip().split()
+    if len(parts) < 2:
+        raise ApiError(400, "Malformed public key",
+                       ["Malformed public key: expected one OpenSSH line 'ssh-rsa AAAA... [comment]'"])
+    try:
+        key = load_ssh_public_key(f"{parts[0]} {parts[1]}".encode("ascii"))
+    except (ValueError, UnsupportedAlgorithm, UnicodeEncodeError) as exc:
+        raise ApiError(400, "Malformed public key", [f"Malformed public key: {exc}"]) from None
+    if not isinstance(key, rsa.RSAPublicKey):
+        raise ApiError(400, "Malformed public key",
+                       ["Malformed public key: only RSA keys (ssh-rsa) can verify RSA PKCS#1 v1.5 signatures"])
+    return OpenSshKey(format=parts[0], base64=parts[1], comment=" ".join(parts[2:]), key=key)
+
+
+def verify(key: OpenSshKey, signature: bytes, data: bytes) -> None:
+    """Check the signature over ``data``, or 400 ``Signature verification failed``."""
+    try:
+        key.key.verify(signature, data, padding.PKCS1v15(), hashes.SHA256())
+    except InvalidSignature:
+        raise ApiError(400, "Signature verification failed", [
+            "Signature verification failed: X-Signature must be the RSA PKCS#1 v1.5 SHA-256 signature "
+            "of the exact body bytes sent"]) from None
+
+
+def verify_upload(body: bytes, signature_header: str | None, key_header: str | None) -> OpenSshKey:
+    """RefStack's checks 1-3 for a signed upload, over the raw body bytes."""
+    signature = parse_signature(signature_header)
+    key = parse_public_key(key_header)
+    verify(key, signature, body)
+    return key
+
+
+def verify_registration(raw_key: str, self_signature: str) -> OpenSshKey:
+    """Checks for ``POST /v1/profile/pubkeys``: format, hex, key, then the self-signature."""
+    fmt = raw_key.strip().split()[0] if raw_key.strip() else ""
+    if fmt not in KEY_FORMATS:
+        raise ApiError(400, "Public key has unsupported format", [
+            f"Public key has unsupported format: {fmt[:40]!r} (expected one of {', '.join(KEY_FORMATS)}; "
+            "paste only the key line, without any label)"])
+    signature = parse_signature(self_signature)
+    key = parse_public_key(raw_key)
+    verify(key, signature, SELF_SIGNATURE_DATA)
+    return key
+
+
+__all__ = ["KEY_FORMATS", "OpenSshKey", "parse_public_key", "parse_signature", "verify", "verify_registration",
+           "verify_upload"]

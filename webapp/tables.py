@@ -1,0 +1,212 @@
+"""SQLAlchemy 2 typed mappings: a persistence detail that never leaves :mod:`webapp.store`.
+
+Scale notes (100,000 runs of about 1,500 passed tests each):
+
+* ``runs`` is narrow (no test data) so listing, counting and filtering scan small
+  rows; the indexes follow the list endpoint's filters and its newest-first order.
+* A run's passed tests are not rows: :class:`TestCase` holds each distinct
+  (name, idempotent id) once, and :class:`RunTests` holds the run's test-case ids as
+  one compressed, delta-encoded blob (about 2 kB per run instead of 1,500 rows).
+* The full, private extended document (failures, reasons, durations) lives in
+  :class:`ExtendedRun`, compressed, read only for its owner and the Foundation.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    """Declarative base with a naming convention, so migrations name constraints alike."""
+
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class User(Base):
+    """A person who registers keys and calls the API with a token."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    openid: Mapped[str] = mapped_column(String(255), unique=True)
+    fullname: Mapped[str] = mapped_column(String(255), default="")
+    email: Mapped[str] = mapped_column(String(255), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class Group(Base):
+    """A group of users; the ``foundation`` kind makes its members the Foundation."""
+
+    __tablename__ = "groups"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(255), unique=True)
+    kind: Mapped[str] = mapped_column(String(32))
+
+
+class GroupMember(Base):
+    """Membership of a user in a group."""
+
+    __tablename__ = "group_members"
+
+    group_id: Mapped[int] = mapped_column(ForeignKey("groups.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+
+
+class ApiToken(Base):
+    """An API token: only its SHA-256 is stored; the token itself is shown once."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    label: Mapped[str] = mapped_column(String(255), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class PubKey(Base):
+    """A registered public key; uploads it signs belong to its user."""
+
+    __tablename__ = "pubkeys"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    format: Mapped[str] = mapped_column(String(32))
+    pubkey: Mapped[str] = mapped_column(Text)  # the base64 text, as RefStack stored it
+    comment: Mapped[str] = mapped_column(String(255), default="")
+    md5_hash: Mapped[str] = mapped_column(String(32), index=True)
+    key_sha256: Mapped[str] = mapped_column(String(64), unique=True)  # makes duplicates race-free
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class Run(Base):
+    """One uploaded test run (RefStack's "test"), without its test data."""
+
+    __tablename__ = "runs"
+
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[str] = mapped_column(String(36), unique=True)  # the public uuid4
+    cpid: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(DateTime)  # UTC, whole seconds, as RefStack
+    duration_seconds: Mapped[int] = mapped_column(Integer)
+    verification_status: Mapped[int] = mapped_column(SmallInteger, default=0)
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    pubkey_id: Mapped[int | None] = mapped_column(ForeignKey("pubkeys.id", ondelete="SET NULL"))
+    signed: Mapped[bool] = mapped_column(Boolean, default=False)
+    shared: Mapped[bool] = mapped_column(Boolean, default=False)
+    public: Mapped[bool] = mapped_column(Boolean, default=True)  # unsigned, or signed and shared
+    meta: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    body_sha256: Mapped[str | None] = mapped_column(String(64))
+    test_count: Mapped[int] = mapped_column(Integer, default=0)
+    has_extended: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    __table_args__ = (
+        Index("ix_runs_created", "created_at", "pk"),
+        Index("ix_runs_public_created", "public", "created_at", "pk"),
+        Index("ix_runs_cpid_created", "cpid", "created_at", "pk"),
+        Index("ix_runs_owner_created", "owner_id", "created_at", "pk"),
+        Index("ix_runs_public_cpid", "public", "cpid", "created_at", "pk"),  # each cloud's latest public run
+        # an identical signed upload is recognised (anonymous ones have no key: NULLs never collide)
+        UniqueConstraint("pubkey_id", "body_sha256", name="uq_runs_pubkey_body"),
+    )
+
+
+class RunCount(Base):
+    """Maintained row counts (``public``: runs the default list shows), so a page never counts 100,000 rows."""
+
+    __tablename__ = "run_counts"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    count: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class TestCase(Base):
+    """A distinct (test name, idempotent id) pair, stored once for every run that passed it."""
+
+    __tablename__ = "test_cases"
+    __test__ = False  # not a pytest class
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key_sha1: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(Text)
+    uuid: Mapped[str | None] = mapped_column(String(36))
+
+
+class RunTests(Base):
+    """A run's passed tests: packed test-case ids (see :mod:`webapp.testsets`)."""
+
+    __tablename__ = "run_tests"
+
+    run_pk: Mapped[int] = mapped_column(ForeignKey("runs.pk", ondelete="CASCADE"), primary_key=True)
+    packed: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class ExtendedRun(Base):
+    """The private extended document of a run (every outcome, reasons, provenance)."""
+
+    __tablename__ = "extended_runs"
+
+    run_pk: Mapped[int] = mapped_column(ForeignKey("runs.pk", ondelete="CASCADE"), primary_key=True)
+    document: Mapped[bytes] = mapped_column(LargeBinary)  # zlib-compressed JSON
+    uploaded_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class GuidelineFile(Base):
+    """A guideline file imported by ``tcup-server import-guidelines``, kept verbatim."""
+
+    __tablename__ = "guidelines"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    file: Mapped[str] = mapped_column(String(255), unique=True)  # "2020.06.json", "dns.2020.06.json"
+    family: Mapped[str] = mapped_column(String(64))  # "powered" or the add-on name
+    name: Mapped[str] = mapped_column(String(255))  # "2020.06.json"
+    guideline_id: Mapped[str] = mapped_column(String(255))
+    schema: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str | None] = mapped_column(String(32))
+    content: Mapped[str] = mapped_column(Text)
+    sha256: Mapped[str] = mapped_column(String(64))
+    source: Mapped[str] = mapped_column(Text, default="")
+    imported_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class WorksheetFile(Base):
+    """A scoring worksheet (``scoring*.txt``) imported next to the guidelines, kept verbatim."""
+
+    __tablename__ = "worksheets"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(255), unique=True)  # "scoring.txt", "scoring_dns.txt"
+    content: Mapped[str] = mapped_column(Text)
+    sha256: Mapped[str] = mapped_column(String(64))
+    imported_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+__all__ = ["ApiToken", "Base", "ExtendedRun", "Group", "GroupMember", "GuidelineFile", "PubKey", "Run",
+           "RunCount", "RunTests", "TestCase", "User", "WorksheetFile"]
