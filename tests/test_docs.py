@@ -55,3 +55,10 @@ def test_console_scripts_are_declared() -> None:
 @pytest.mark.parametrize("path", ["tcup list-tests", "tcup check-guideline", "tcup devcloud"])
 def test_readme_mentions_commands(path: str) -> None:
     assert path in (REPO / "README.md").read_text()
+
+
+def test_every_service_setting_is_in_the_readme() -> None:
+    settings = pytest.importorskip("webapp.settings")
+    readme = (REPO / "README.md").read_text()
+    for setting in settings.SETTINGS:
+        assert f"`{setting.name}`" in readme, f"README does not document {setting.name}"
