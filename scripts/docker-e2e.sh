@@ -1,0 +1,170 @@
+#!/usr/bin/env bash
+# docker-e2e.sh: build the tcup image and run it, for real, against a loopback devcloud.
+#
+#   1. start a container engine and the local base image (the shared container scripts);
+#   2. docker build --network host --build-arg BASE_IMAGE=local/python:3.11 -t tcup:ci .
+#   3. docker run --network none tcup:ci self-check            (no cloud needed)
+#   4. tcup devcloud up (host venv), then docker run --network host tcup:ci run ... against it,
+#      as the image's non-root user, with the guideline files mounted read-only, and an upload
+#      to the collector (served from the host venv) when webapp is importable;
+#   5. check the outputs on the host (counts, no password in any file), stop what was started.
+#
+# Usage: scripts/docker-e2e.sh            (as root, like the container scripts)
+# Env:   TCUP_CONTAINER_TOOLS  the container scripts (default: ../shared/tools/container)
+#        TCUP_INTEROP_DIR      guideline files (default: ../shared/interop)
+#        TCUP_E2E_PORT_BASE    devcloud ports (default 28000; below the ephemeral range)
+#        TCUP_E2E_CAPABILITIES capability globs to run (default: the 83 identity/image/object tests)
+#        PYTHON                host interpreter with tcup installed (default .venv/bin/python)
+# Exit:  0 passed; 1 failed; 0 with a "SKIP" line when ../shared is absent (nothing to build with).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+ROOT=$PWD
+SHARED=$(cd "$ROOT/.." && pwd)/shared
+TOOLS=${TCUP_CONTAINER_TOOLS:-$SHARED/tools/container}
+INTEROP=${TCUP_INTEROP_DIR:-$SHARED/interop}
+PORT_BASE=${TCUP_E2E_PORT_BASE:-28000}
+CAPS=${TCUP_E2E_CAPABILITIES:-"identity-v3-* images-v2-* objectstore-*"}
+PYTHON=${PYTHON:-$ROOT/.venv/bin/python}
+IMAGE=tcup:ci
+
+say() { echo "docker-e2e: $*"; }
+die() { echo "docker-e2e: FAILED: $*" >&2; exit 1; }
+
+if [[ ! -d "$SHARED" && -z "${TCUP_CONTAINER_TOOLS:-}" ]]; then
+    say "SKIP: $SHARED is absent (container scripts and guideline files live there); set TCUP_CONTAINER_TOOLS and TCUP_INTEROP_DIR"
+    exit 0
+fi
+[[ -f "$TOOLS/engine-up.sh" ]] || die "no engine-up.sh in $TOOLS (set TCUP_CONTAINER_TOOLS)"
+[[ -f "$INTEROP/2020.06.json" ]] || die "no 2020.06.json in $INTEROP (set TCUP_INTEROP_DIR)"
+[[ -x "$PYTHON" ]] || die "$PYTHON not found: run scripts/bootstrap first, or set PYTHON"
+[[ $(id -u) == 0 ]] || die "run as root (the container engine scripts need it)"
+
+WORK=$(mktemp -d /tmp/tcup-docker-e2e.XXXXXX)
+DEVCLOUD=$WORK/devcloud
+COLLECTOR_PID=""
+ENGINE_STARTED=0
+cleanup() {
+    set +e
+    [[ -n "$COLLECTOR_PID" ]] && kill "$COLLECTOR_PID" 2>/dev/null && wait "$COLLECTOR_PID" 2>/dev/null
+    [[ -d "$DEVCLOUD" ]] && "$PYTHON" -m tcup devcloud down --dir "$DEVCLOUD" >/dev/null 2>&1
+    ((ENGINE_STARTED)) && bash "$TOOLS/engine-down.sh" >/dev/null 2>&1
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+# -- 1. engine and base image ----------------------------------------------------------------
+t0=$SECONDS
+# NOTE: engine-up is idempotent and reuses an engine that already answers; only an engine this
+# script started is stopped at the end, so parallel users of the same engine are not disturbed.
+if ! { [[ -f /tmp/ctr/env.sh ]] && (. /tmp/ctr/env.sh && docker info >/dev/null 2>&1); }; then
+    ENGINE_STARTED=1
+fi
+bash "$TOOLS/engine-up.sh" >"$WORK/engine.log" 2>&1 || { tail -n 20 "$WORK/engine.log"; die "engine-up.sh failed"; }
+# shellcheck disable=SC1091
+. "${CTR_ROOT:-/tmp/ctr}/env.sh"
+bash "$TOOLS/base-image.sh" >"$WORK/base.log" 2>&1 || { tail -n 20 "$WORK/base.log"; die "base-image.sh failed"; }
+say "engine and base image ready in $((SECONDS - t0)) s"
+
+# -- 2. build ----------------------------------------------------------------------------------
+t0=$SECONDS
+docker build --network host --build-arg BASE_IMAGE=local/python:3.11 -t "$IMAGE" . >"$WORK/build.log" 2>&1 \
+    || { tail -n 40 "$WORK/build.log"; die "docker build failed"; }
+say "image built in $((SECONDS - t0)) s ($(docker image inspect -f '{{.Size}}' "$IMAGE" | awk '{printf "%.0f MB", $1/1e6}'))"
+[[ "$(docker run --rm --entrypoint id "$IMAGE" -u)" != 0 ]] || die "the image runs as root"
+if docker run --rm --entrypoint python "$IMAGE" -c "import flask" >/dev/null 2>&1; then
+    die "the image carries Flask (only the [tcup] extra belongs in it)"
+fi
+
+# -- 3. self-check without any network ---------------------------------------------------------
+docker run --rm --network none "$IMAGE" self-check || die "self-check failed in the image"
+docker run --rm --network none --user 12345:12345 "$IMAGE" self-check >/dev/null \
+    || die "self-check failed as an arbitrary uid (docker run --user)"
+
+# -- 4. a real run against the devcloud --------------------------------------------------------
+t0=$SECONDS
+"$PYTHON" -m tcup devcloud up --dir "$DEVCLOUD" --port-base "$PORT_BASE" >"$WORK/devcloud.log" 2>&1 \
+    || { tail -n 30 "$WORK/devcloud.log"; die "tcup devcloud up failed"; }
+say "devcloud up in $((SECONDS - t0)) s"
+# The image's user (uid 1000) must read the accounts file (passwords: mode 0600, in $WORK only)
+# and write the output folder.
+install -m 0600 -o 1000 -g 1000 "$DEVCLOUD/etc/accounts.yaml" "$WORK/accounts.yaml"
+install -d -m 0755 -o 1000 -g 1000 "$WORK/out"
+set -a
+# shellcheck disable=SC1091
+. "$DEVCLOUD/etc/demo-openrc"
+set +a
+
+UPLOAD=()
+if "$PYTHON" -c "import webapp, werkzeug" 2>/dev/null; then
+    COLLECTOR_PORT=$("$PYTHON" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    "$PYTHON" - "$WORK/collector.sqlite" "$COLLECTOR_PORT" >"$WORK/collector.log" 2>&1 <<'EOF' &
+import sys
+from werkzeug.serving import make_server
+from webapp import create_app
+app = create_app({"DATABASE_URL": f"sqlite:///{sys.argv[1]}"})
+make_server("127.0.0.1", int(sys.argv[2]), app, threaded=True).serve_forever()
+EOF
+    COLLECTOR_PID=$!
+    COLLECTOR_URL="http://127.0.0.1:$COLLECTOR_PORT"
+    for _ in $(seq 100); do
+        "$PYTHON" -c "import requests, sys; requests.get(sys.argv[1] + '/v1/results', timeout=2)" "$COLLECTOR_URL" \
+            2>/dev/null && break
+        sleep 0.2
+    done
+    UPLOAD=(--upload "$COLLECTOR_URL" -y)
+    say "collector on $COLLECTOR_URL"
+else
+    say "webapp is not importable here: the run is not uploaded"
+fi
+
+SELECT=()
+for cap in $CAPS; do SELECT+=(-c "$cap"); done
+t0=$SECONDS
+set +e
+docker run --rm --network host \
+    -e OS_AUTH_URL -e OS_USERNAME -e OS_PASSWORD -e OS_PROJECT_NAME -e OS_USER_DOMAIN_NAME \
+    -e OS_PROJECT_DOMAIN_NAME -e OS_REGION_NAME -e OS_INTERFACE -e OS_IDENTITY_API_VERSION \
+    -v "$INTEROP:/guidelines:ro" -v "$WORK/accounts.yaml:/run/tcup/accounts.yaml:ro" -v "$WORK/out:/out" \
+    "$IMAGE" run --guideline 2020.06 --target platform "${SELECT[@]}" \
+    --accounts-file /run/tcup/accounts.yaml --output /out --no-progress "${UPLOAD[@]}" 2>&1 | tee "$WORK/run.log"
+rc=${PIPESTATUS[0]}
+set -e
+say "tcup run in the container: exit status $rc in $((SECONDS - t0)) s"
+[[ $rc == 0 || $rc == 1 ]] || die "tcup run failed (exit status $rc)"
+
+# the clouds.yaml variant of the README, as an arbitrary uid (the file is that user's, mode 0600)
+install -d -m 0700 -o 4242 -g 4242 "$WORK/cfg" "$WORK/out-clouds"
+install -m 0600 -o 4242 -g 4242 "$DEVCLOUD/etc/clouds.yaml" "$WORK/cfg/clouds.yaml"
+install -m 0600 -o 4242 -g 4242 "$DEVCLOUD/etc/accounts.yaml" "$WORK/cfg/accounts.yaml"
+docker run --rm --network host --user 4242:4242 -e OS_CLOUD=devcloud \
+    -v "$WORK/cfg/clouds.yaml:/etc/openstack/clouds.yaml:ro" -v "$WORK/cfg/accounts.yaml:/run/tcup/accounts.yaml:ro" \
+    -v "$INTEROP:/guidelines:ro" -v "$WORK/out-clouds:/out" \
+    "$IMAGE" run --guideline 2020.06 -c identity-v3-tokens-create --accounts-file /run/tcup/accounts.yaml \
+    --output /out --no-progress >"$WORK/run-clouds.log" 2>&1 \
+    || { tail -n 30 "$WORK/run-clouds.log"; die "the clouds.yaml variant failed"; }
+grep -q '"success": 1,' "$WORK/out-clouds/summary.json" || die "the clouds.yaml variant did not pass its test"
+say "clouds.yaml variant as uid 4242: passed"
+
+# -- 5. check the outputs ----------------------------------------------------------------------
+"$PYTHON" - "$WORK/out" "$OS_PASSWORD" "${COLLECTOR_URL:-}" <<'EOF' || die "the outputs are wrong"
+import json, pathlib, re, sys
+import requests
+out, password, collector = pathlib.Path(sys.argv[1]), sys.argv[2], sys.argv[3]
+summary = json.loads((out / "summary.json").read_text())
+counts = summary["counts"]
+print(f"docker-e2e: {summary['selected_tests']} tests: {counts}")
+assert summary["selected_tests"] > 0 and not summary["interrupted"], summary
+assert counts["success"] >= summary["selected_tests"] - 1 and counts["fail"] == 0, counts
+assert summary["tempest_version"] == "47.0.0", summary["tempest_version"]
+for path in out.rglob("*"):
+    data = path.read_bytes() if path.is_file() else b""
+    assert password.encode() not in data, f"the password is in {path}"
+    assert not re.search(rb"gAAAAA[A-Za-z0-9_=-]{60,}", data), f"a Keystone token is in {path}"
+v1 = json.loads((out / "refstack.json").read_text())
+assert len(v1["results"]) == counts["success"]
+if collector:
+    listing = requests.get(f"{collector}/v1/results", timeout=10).json()
+    assert len(listing["results"]) == 1, listing
+    print(f"docker-e2e: uploaded as {listing['results'][0]['id']}")
+EOF
+say "PASSED"
