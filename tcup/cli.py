@@ -14,8 +14,18 @@ from interop_model.errors import InteropModelError
 from tcup.errors import TcupError
 
 
+def _self_check(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if not value or ctx.resilient_parsing:
+        return
+    from tcup.self_check import self_check_command
+
+    ctx.exit(ctx.invoke(self_check_command) or 0)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="tcup")
+@click.option("--self-check", is_flag=True, expose_value=False, is_eager=True, callback=_self_check,
+              help="Check the installation (Python packages, Tempest, its test index) without a cloud, and exit.")
 @click.option("-v", "--verbose", count=True, help="More log output (repeat for debug).")
 def cli(verbose: int) -> None:
     """tcup: test, collect, upload and publish interoperability results.

@@ -7,6 +7,7 @@ lists can name tests exactly, and the idempotent id parsed out of it.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
@@ -40,9 +41,11 @@ class TempestInstall:
 
     @property
     def key(self) -> str:
-        """The cache key: Tempest's version and every plugin's version."""
+        """The cache key: Tempest's version, every plugin's version, and where Tempest lives
+        (two installs of one version, say a venv and an image, keep separate indexes)."""
         parts = [f"tempest-{self.version}", *(f"{n}-{v}" for n, v in self.plugins)]
-        return "_".join(p.replace("/", "-") for p in parts)
+        where = hashlib.sha256(self.path.encode()).hexdigest()[:8]
+        return "_".join(p.replace("/", "-") for p in parts) + f"_{where}"
 
 
 @dataclass(slots=True)

@@ -24,11 +24,13 @@ more than one conftest still starts one cluster.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import glob
 import itertools
 import os
 import pwd
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -124,10 +126,19 @@ class PostgresServer:
         raise RuntimeError(f"pg_ctl start failed: {done.stderr.strip()[-300:]} {log}")
 
     def stop(self) -> None:
-        """Stop the cluster and remove its directory."""
+        """Stop the cluster (the postmaster this fixture started, by its pid if pg_ctl fails) and remove it."""
+        pid_file = self.data_dir / "postmaster.pid"
+        pid = int(pid_file.read_text().split()[0]) if pid_file.exists() else None
         if self.data_dir.exists():
-            self._run(str(self.bin_dir / "pg_ctl"), "-D", str(self.data_dir), "-m", "immediate", "-w", "stop",
-                      timeout=60)
+            try:
+                done = self._run(str(self.bin_dir / "pg_ctl"), "-D", str(self.data_dir), "-m", "immediate", "-w",
+                                 "stop", timeout=60)
+                stopped = done.returncode == 0
+            except subprocess.TimeoutExpired:
+                stopped = False
+            if not stopped and pid is not None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
         shutil.rmtree(self.root, ignore_errors=True)
 
     def url(self, database: str = "postgres") -> str:
