@@ -45,6 +45,35 @@ def _flag(name: str) -> bool:
     return raw.lower() in ("true", "yes", "1")
 
 
+class TestListError(Exception):
+    """The text test list cannot be made: ``status`` and RefStack's ``text``."""
+
+    __test__ = False
+
+    def __init__(self, status: int, text: str) -> None:
+        super().__init__(text)
+        self.status = status
+        self.text = text
+
+
+def requested_test_list(version: str) -> tuple[catalog.LoadedGuideline, str, list[str]]:
+    """(guideline, target, lines) of RefStack's test list for ``version`` and the request's
+    ``target``, ``type``, ``alias`` and ``flag``; the API and the dashboard both answer with it.
+
+    :raises TestListError: 404 for an unknown version, 400 for an unknown target.
+    """
+    target = request.args.get("target", "platform")
+    loaded = catalog.resolve_guideline(session(), version, target)
+    if loaded is None:
+        raise TestListError(404, f"Error getting JSON content for version: {version}")
+    try:
+        lines = loaded.guideline.test_list(target, statuses=parse_statuses(request.args.get("type")),
+                                           alias=_flag("alias"), flagged=_flag("flag"))
+    except UnknownTarget:
+        raise TestListError(400, f"Invalid target: {target}") from None
+    return loaded, target, lines
+
+
 @bp.get("/guidelines/<version>/tests", strict_slashes=False)
 def show_test_list(version: str) -> Response:
     """``GET /v1/guidelines/<version>/tests?target=&type=&alias=&flag=``: text, one test per line.
@@ -52,15 +81,10 @@ def show_test_list(version: str) -> Response:
     Unknown version: 404 ``Error getting JSON content for version: <v>``; unknown target:
     400 ``Invalid target: <t>`` (text/plain; the JSON envelope when only JSON is accepted).
     """
-    target = request.args.get("target", "platform")
-    loaded = catalog.resolve_guideline(session(), version, target)
-    if loaded is None:
-        return _text_error(404, f"Error getting JSON content for version: {version}")
     try:
-        lines = loaded.guideline.test_list(target, statuses=parse_statuses(request.args.get("type")),
-                                           alias=_flag("alias"), flagged=_flag("flag"))
-    except UnknownTarget:
-        return _text_error(400, f"Invalid target: {target}")
+        _, _, lines = requested_test_list(version)
+    except TestListError as exc:
+        return _text_error(exc.status, exc.text)
     return Response("\n".join(lines), mimetype="text/plain")
 
 

@@ -29,6 +29,7 @@ from interop_model import CRITERIA_ORDER, STATUSES, UnknownTarget, parse_statuse
 from interop_model.wire import to_v1_document
 from webapp import accounts, catalog, charts, reports, store
 from webapp.access import OWNER, USER, privileged, require_role
+from webapp.api_guidelines import TestListError, requested_test_list
 from webapp.auth import Caller, current_caller
 from webapp.database import session
 from webapp.errors import ApiError
@@ -250,23 +251,13 @@ def show_guideline(file_name: str) -> str:
                            files=reports.list_guideline_files(session()))
 
 
-def _yes(name: str) -> bool:
-    raw = request.args.get(name)
-    return True if not raw else raw.lower() in ("true", "yes", "1")
-
-
 @bp.get("/guidelines/<file_name>/tests.txt")
 def download_test_list(file_name: str) -> Response:
     """The test list, line for line what ``GET /v1/guidelines/<version>/tests`` answers."""
-    target = request.args.get("target", "platform")
-    loaded = catalog.resolve_guideline(session(), file_name, target)
-    if loaded is None:
-        raise ApiError(404, f"Error getting JSON content for version: {file_name}")
     try:
-        lines = loaded.guideline.test_list(target, statuses=parse_statuses(request.args.get("type")),
-                                           alias=_yes("alias"), flagged=_yes("flag"))
-    except UnknownTarget:
-        raise ApiError(400, f"Invalid target: {target}") from None
+        loaded, target, lines = requested_test_list(file_name)
+    except TestListError as exc:
+        raise ApiError(exc.status, exc.text) from None
     stem = loaded.file.removesuffix(".json")
     return _attachment("\n".join(lines), "text/plain", f"{stem}.{target}.tests.txt")
 
