@@ -92,6 +92,9 @@ def _tempest_options(values: tuple[str, ...]) -> dict[str, str]:
 @click.option("--all", "run_all", is_flag=True, help="Run every installed Tempest test.")
 @click.option("--concurrency", "-w", type=click.IntRange(min=1), default=None,
               help="Tempest workers [default: CPU count, at most one per member account].")
+@click.option("--io-threads", type=click.IntRange(min=1), default=None,
+              help="Test classes each worker runs at once, as tests mostly wait on the cloud [default: 4, "
+                   "at most half the member accounts over all workers; 1 runs classes one after another].")
 @click.option("--output", "-o", type=click.Path(file_okay=False), default=None,
               help="Output folder [default: ./tcup-results/<timestamp>].")
 @click.option("--tempest-python", envvar="TCUP_TEMPEST_PYTHON", default=None,
@@ -146,7 +149,8 @@ def _run(options: dict[str, Any]) -> int:
         return RunProgress(total, console=console, live=False if options["no_progress"] else None)
 
     result = run_interop(creds=creds, selection=selection, output=output, extra_accounts=extra,
-                         concurrency=options["concurrency"], tempest_python=options["tempest_python"],
+                         concurrency=options["concurrency"],
+                         io_threads=options["io_threads"], tempest_python=options["tempest_python"],
                          tempest_options=_tempest_options(options["tempest_options"]), listener_factory=progress)
     _report(console, result)
     if result.interrupted:

@@ -45,6 +45,7 @@ from tcup.test_list import Resolution, resolve_entries, select_entries
 __all__ = ["GuidelineTarget", "RunResult", "Selection", "extra_cloud_account", "run_interop"]
 
 LOG = logging.getLogger(__name__)
+DEFAULT_IO_THREADS = 4
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -154,6 +155,7 @@ def run_interop(
     output: Path,
     extra_accounts: Sequence[TestAccount] = (),
     concurrency: int | None = None,
+    io_threads: int | None = None,
     tempest_python: str | None = None,
     tempest_options: Mapping[str, str] | None = None,
     listener_factory: Callable[[int], Any] | None = None,
@@ -194,6 +196,7 @@ def run_interop(
     if workers < wanted:
         LOG.warning("running %d Tempest workers instead of %d: there are %d member accounts, and each worker "
                     "holds one (add accounts with --accounts-file or --extra-cloud)", workers, wanted, members)
+    threads = plan_threads(io_threads, workers, members)
     if len(accounts) == 1:
         LOG.warning("only one account: Tempest 47 also needs a reader in the same project (image tests) and a "
                     "second project's user (alt tests); pass them with --accounts-file or --extra-cloud")
@@ -207,7 +210,7 @@ def run_interop(
         files = write_tempest_files(private, facts, creds, accounts, overrides=tempest_options)
         shutil.copyfile(files.conf, output / OUTPUT_FILES["tempest_conf"])
         timings["config"] = time.monotonic() - t0
-        outcome = _run(env, install, files, test_ids, workers, output, facts,
+        outcome = _run(env, install, files, test_ids, workers, threads, output, facts,
                        listener_factory, keep_timings)
         timings["tempest"] = outcome.seconds
         t0 = time.monotonic()
@@ -231,7 +234,7 @@ def run_interop(
         result = RunResult(output=output, run=run, sections=sections, outcome=outcome, facts=facts,
                            files=paths, timings=timings, selected_capabilities=chosen_caps)
         paths["summary"] = output / OUTPUT_FILES["summary"]
-        write_json(paths["summary"], _summary(result, test_ids, workers, install))
+        write_json(paths["summary"], _summary(result, test_ids, workers, threads, install))
     finally:
         shutil.rmtree(private, ignore_errors=True)
         scrub_outputs(output, secrets)
@@ -256,10 +259,29 @@ def _check_output(output: Path) -> None:
             "create the mounted folder first (mkdir -p out) and run with --user \"$(id -u):$(id -g)\"") from None
 
 
-def _run(env: TempestEnv, install: TempestInstall, files: TempestFiles, test_ids: list[str], workers: int, output: Path,
-         facts: CloudFacts, listener_factory: Callable[[int], Any] | None, keep_timings: bool) -> RunOutcome:
+def plan_threads(requested: int | None, workers: int, members: int) -> int:
+    """Test classes each worker runs at once.
+
+    Tempest's API tests mostly wait on the cloud, so by default each worker runs up to
+    :data:`DEFAULT_IO_THREADS` classes at a time. Every running class holds a member account (two with
+    an ``alt`` user), so all workers together run at most half as many classes as there are member
+    accounts; a requested number is capped the same way, with a warning.
+    """
+    fits = max(1, (members // 2) // workers)
+    threads = min(requested or DEFAULT_IO_THREADS, fits)
+    if requested and threads < requested:
+        LOG.warning("running %d test classes per worker instead of %d: %d workers x %d classes need twice as "
+                    "many member accounts (there are %d; add some with --accounts-file or --extra-cloud)",
+                    threads, requested, workers, requested, members)
+    return max(1, threads)
+
+
+def _run(env: TempestEnv, install: TempestInstall, files: TempestFiles, test_ids: list[str], workers: int,
+         threads: int, output: Path, facts: CloudFacts, listener_factory: Callable[[int], Any] | None,
+         keep_timings: bool) -> RunOutcome:
     workspace = workspace_dir(facts.fingerprint, install) if keep_timings else None
     kwargs: dict[str, Any] = dict(env=env, install=install, files=files, test_ids=test_ids, concurrency=workers,
+                                  threads=threads,
                                   subunit_path=output / OUTPUT_FILES["subunit"],
                                   stderr_path=output / OUTPUT_FILES["stestr_log"], workspace=workspace)
     if listener_factory is None:
@@ -269,13 +291,14 @@ def _run(env: TempestEnv, install: TempestInstall, files: TempestFiles, test_ids
         return run_tests(listener=listener_typed, **kwargs)
 
 
-def _summary(result: RunResult, test_ids: list[str], workers: int, install: TempestInstall) -> dict[str, Any]:
+def _summary(result: RunResult, test_ids: list[str], workers: int, threads: int,
+             install: TempestInstall) -> dict[str, Any]:
     counts = result.run.counts()
     return {
         "cpid": result.facts.cpid, "cpid_source": result.facts.cpid_source,
         "auth_url_fingerprint": result.facts.fingerprint, "region": result.facts.region,
         "tempest_version": install.version, "plugins": [list(p) for p in install.plugins],
-        "selected_tests": len(test_ids), "concurrency": workers,
+        "selected_tests": len(test_ids), "concurrency": workers, "io_threads": threads,
         "counts": counts, "interrupted": result.outcome.interrupted,
         "incomplete_tests": result.outcome.read.incomplete, "stream_problems": result.outcome.read.problems,
         "stestr_exit_status": result.outcome.returncode,

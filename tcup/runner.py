@@ -40,6 +40,7 @@ import subunit
 import testtools
 import yaml
 
+from tcup import worker_suite
 from tcup.errors import TempestRunError
 from tcup.subunit_reader import ResultListener, StreamRead, TeeReader, read_stream
 from tcup.tempest_config import TempestFiles
@@ -117,16 +118,15 @@ def modules_of(test_ids: Sequence[str]) -> list[str]:
     return sorted({n.rsplit(".", 2)[0] for n in names if n.count(".") >= 2 and _DOTTED.match(n)})
 
 
-def _narrow_discovery(workspace: Path, test_ids: Sequence[str]) -> None:
-    """Point stestr at a package that loads only the modules of ``test_ids``."""
+def _narrow_discovery(workspace: Path, test_ids: Sequence[str], *, threads: int = 1,
+                      order: Sequence[str] = ()) -> None:
+    """Point stestr at a package that loads only the modules of ``test_ids`` (and runs ``threads``
+    test classes at a time in each worker, longest first as ``order`` lists them)."""
     package = workspace / "tcup_discover"
     package.mkdir(exist_ok=True)
-    (package / "__init__.py").write_text(
-        '"""Written by tcup: load only the test modules of this run (Tempest\'s test_discover loads all)."""\n'
-        "import unittest\n\n"
-        f"MODULES = {modules_of(test_ids)!r}\n\n\n"
-        "def load_tests(loader, tests, pattern):\n"
-        "    return unittest.TestSuite(loader.loadTestsFromNames(MODULES))\n")
+    (package / "__init__.py").write_bytes(Path(worker_suite.__file__).read_bytes())
+    plan = {"modules": modules_of(test_ids), "threads": max(1, threads), "order": list(order)}
+    (package / worker_suite.PLAN_FILE).write_text(json.dumps(plan, indent=0))
     (workspace / ".stestr.conf").write_text(
         f"[DEFAULT]\ntest_path=./tcup_discover\ntop_dir=./\ngroup_regex={GROUP_REGEX}\n")
 
@@ -148,24 +148,39 @@ def class_of(test_id: str) -> str:
 
 
 class _Timeline(testtools.StreamResult):
-    """Final events per worker: (timestamp, test id)."""
+    """Start and end events per worker and thread: (timestamp, test id).
+
+    A test's start goes with its end: with threads, only the end carries the thread's tag.
+    """
 
     def __init__(self) -> None:
         super().__init__()
         self.workers: dict[str, list[tuple[Any, str]]] = {}
+        self._started: dict[tuple[str, str], Any] = {}
 
     def status(self, test_id: str | None = None, test_status: str | None = None,  # type: ignore[override]
-               test_tags: set[str] | None = None, timestamp: Any = None, **kwargs: Any) -> None:
-        if not test_id or timestamp is None or test_status not in ("inprogress", "success", "fail", "skip",
-                                                                   "xfail", "uxsuccess"):
+               test_tags: set[str] | None = None, timestamp: Any = None, route_code: str | None = None,
+               **kwargs: Any) -> None:
+        if not test_id or timestamp is None:
             return
-        worker = next((t for t in test_tags or () if t.startswith("worker-")), "worker-0")
-        self.workers.setdefault(worker, []).append((timestamp, test_id))
+        if test_status == "inprogress":
+            self._started[(route_code or "", test_id)] = timestamp
+            return
+        if test_status not in ("success", "fail", "skip", "xfail", "uxsuccess"):
+            return
+        tags = test_tags or ()
+        worker = next((t for t in tags if t.startswith("worker-")), "worker-0")
+        thread = next((t for t in tags if t.startswith(worker_suite.THREAD_TAG)), "")
+        events = self.workers.setdefault(f"{worker}/{thread}", [])
+        started = self._started.pop((route_code or "", test_id), None)
+        if started is not None:
+            events.append((started, test_id))
+        events.append((timestamp, test_id))
 
 
 def class_costs(stream: Path) -> dict[str, float]:
-    """Seconds each test class took on its worker: from the end of the previous class's work to the
-    end of its last test (so its setUpClass and the previous tearDownClass count too)."""
+    """Seconds each test class took on its worker (thread): from the end of the previous class's work
+    to the end of its last test (so its setUpClass and the previous tearDownClass count too)."""
     timeline = _Timeline()
     with open(stream, "rb") as source:
         subunit.ByteStreamToStreamResult(source, non_subunit_name="stdout").run(timeline)
@@ -200,10 +215,25 @@ def _known_costs(workspace: Path) -> dict[str, float]:
     return {str(k): float(v) for k, v in data.items()} if isinstance(data, dict) else {}
 
 
-def balanced_groups(test_ids: Sequence[str], workers: int, costs: dict[str, float]) -> list[list[str]]:
-    """Test classes spread over ``workers`` bins, longest first, each into the least loaded bin.
+@dataclass(frozen=True, slots=True)
+class Schedule:
+    """What each worker runs (class names, or single test names of a class split over workers),
+    and every class longest first (the order each worker's threads take them in)."""
 
-    Classes without a recorded cost count as the median known cost per test times their tests.
+    workers: list[list[str]]
+    order: list[str]
+    split: frozenset[str]
+
+
+def balanced_groups(test_ids: Sequence[str], workers: int, costs: dict[str, float], *,
+                    threads: int = 1) -> Schedule:
+    """Test classes spread over ``workers`` x ``threads`` slots, longest first, each into the least
+    loaded slot; slot ``s`` belongs to worker ``s % workers``.
+
+    A class longer than a slot's fair share (the total over the slots) is split over several workers
+    by tests, as its tests do not depend on each other: each part pays the class's set-up again, but a
+    class of slow tests no longer sets the run's length. Only classes with a recorded cost are split;
+    the others count as the median known cost per test times their tests.
     """
     by_class: dict[str, list[str]] = {}
     for test_id in test_ids:
@@ -211,16 +241,41 @@ def balanced_groups(test_ids: Sequence[str], workers: int, costs: dict[str, floa
     known = sorted(costs[c] / len(t) for c, t in by_class.items() if c in costs)
     per_test = known[len(known) // 2] if known else 1.0
     weights = {c: costs.get(c, per_test * len(t)) for c, t in by_class.items()}
-    bins: list[tuple[float, list[str]]] = [(0.0, []) for _ in range(max(1, min(workers, len(by_class))))]
-    for cls in sorted(by_class, key=lambda c: (-weights[c], c)):
-        index = min(range(len(bins)), key=lambda i: bins[i][0])
-        load, classes = bins[index]
-        bins[index] = (load + weights[cls], [*classes, cls])
-    return [classes for _, classes in bins if classes]
+    workers = max(1, min(workers, len(test_ids)))
+    slots = workers * max(1, threads)
+    fair = sum(weights.values()) / slots
+    units: list[tuple[float, str, tuple[str, ...]]] = []  # (weight, class, its tests; () for the whole class)
+    split: set[str] = set()
+    for cls, ids in by_class.items():
+        names = list(dict.fromkeys(i.split("[", 1)[0] for i in ids))
+        parts = min(len(names), workers, int(weights[cls] // fair) + 1) if cls in costs and fair > 0 else 1
+        if parts <= 1:
+            units.append((weights[cls], cls, ()))
+            continue
+        split.add(cls)
+        units.extend((weights[cls] / parts, cls, tuple(names[p::parts])) for p in range(parts))
+    loads = [0.0] * slots
+    chosen: list[list[str]] = [[] for _ in range(workers)]
+    holders: dict[str, set[int]] = {}
+    for weight, cls, part in sorted(units, key=lambda u: (-u[0], u[1], u[2])):
+        taken = holders.setdefault(cls, set())
+        free = [s for s in range(slots) if s % workers not in taken]
+        slot = min(free or range(slots), key=lambda s: (loads[s], s))
+        loads[slot] += weight
+        taken.add(slot % workers)
+        chosen[slot % workers].extend(part or (cls,))
+    order = sorted(by_class, key=lambda c: (-weights[c], c))
+    return Schedule(workers=[w for w in chosen if w], order=order, split=frozenset(split))
 
 
-def _write_worker_file(path: Path, groups: list[list[str]]) -> None:
-    workers = [{"worker": [f"^{re.escape(cls)}\\." for cls in classes]} for classes in groups]
+def _write_worker_file(path: Path, schedule: Schedule) -> None:
+    """stestr's worker file: a class as ``^pkg.mod.Class\\.``, a test of a split class as
+    ``^pkg.mod.Class.test_x(\\[|$)``."""
+    workers = []
+    for names in schedule.workers:
+        patterns = [f"^{re.escape(n)}(?:\\[|$)" if class_of(n) in schedule.split else f"^{re.escape(n)}\\."
+                    for n in names]
+        workers.append({"worker": patterns})
     path.write_text(yaml.safe_dump(workers, sort_keys=False))
 
 
@@ -286,12 +341,14 @@ def run_tests(
     listener: ResultListener | None = None,
     narrow: bool = True,
     balance: bool = True,
+    threads: int = 1,
 ) -> RunOutcome:
     """Run ``test_ids`` with stestr, writing the subunit v2 stream to ``subunit_path`` as it comes.
 
     :param workspace: the stestr workspace (default: a private temporary one).
     :param narrow: import only the selected tests' modules in each worker (else all of Tempest).
     :param balance: spread test classes over the workers by their recorded cost (kept in the workspace).
+    :param threads: test classes each worker runs at once (needs ``narrow``).
     :raises TempestRunError: when stestr cannot be started or produced no stream at all.
     """
     if not test_ids:
@@ -303,16 +360,17 @@ def run_tests(
             _init_workspace(workspace, install)
         else:
             workspace = stack.enter_context(_locked_workspace(workspace, install))
+        costs = _known_costs(workspace) if balance else {}
+        schedule = balanced_groups(test_ids, concurrency, costs, threads=threads) if costs else None
         if narrow:
-            _narrow_discovery(workspace, test_ids)
+            _narrow_discovery(workspace, test_ids, threads=threads, order=schedule.order if schedule else ())
         load_list = workspace / "tcup-load-list.txt"
         load_list.write_text("\n".join(test_ids) + "\n")
         command = [str(env.stestr), "run", "--subunit", "--concurrency", str(max(1, concurrency)),
                    "--load-list", str(load_list)]
-        costs = _known_costs(workspace) if balance else {}
-        if costs and concurrency > 1:
+        if schedule is not None and concurrency > 1:
             worker_file = workspace / "tcup-workers.yaml"
-            _write_worker_file(worker_file, balanced_groups(test_ids, concurrency, costs))
+            _write_worker_file(worker_file, schedule)
             command += ["--worker-file", str(worker_file)]
         LOG.info("running %s in %s", " ".join(command), workspace)
         stderr = stack.enter_context(open(stderr_path, "wb"))

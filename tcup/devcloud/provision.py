@@ -54,7 +54,7 @@ class ServiceEndpoint:
     url: str
 
 
-def default_accounts(projects: int = 8) -> list[Account]:
+def default_accounts(projects: int = 12) -> list[Account]:
     """Return the test accounts: ``projects`` test projects, then two reseller admins.
 
     The first two projects are ``demo`` and ``alt_demo``; spares (``demo3`` ...) let Tempest

@@ -3,7 +3,9 @@
 One device, one replica, two storage policies (``Policy-0`` and ``silver``, as Tempest's
 defaults expect), a proxy with Keystone auth and the middleware the interop object-storage tests
 use, plus the container-updater (account listings show container stats) and container-sync
-daemons. Every server runs with ``workers = 0`` (one process). No memcached: Swift works
+daemons. Every server runs with ``workers = 0`` (one process). The rings have 8 partitions and the
+updater sweeps every 15 s with one process: it forks once per partition and opens every container
+database, deleted ones included, so more partitions or sweeps cost CPU the tests need. No memcached: Swift works
 without it, and one fewer daemon and package keeps the devcloud simple.
 """
 
@@ -72,7 +74,7 @@ def _storage_server(ctx: CloudContext, kind: str, port: int) -> Sections:
         f"{kind}-auditor": {},
     }
     if kind == "container":
-        sections["container-updater"] = {"interval": 5}
+        sections["container-updater"] = {"interval": 15, "concurrency": 1}
         sections["container-sync"] = {
             "interval": 5,
             "internal_client_conf_path": str(home / "internal-client.conf"),

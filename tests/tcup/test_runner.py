@@ -151,11 +151,44 @@ def test_a_stestr_that_produces_nothing_is_an_error(tmp_path: Path) -> None:
 
 
 def test_balanced_groups_put_the_longest_classes_apart() -> None:
-    ids = [f"t.m.{cls}.test_{i}" for cls, n in (("Slow", 2), ("Mid", 3), ("Fast", 4), ("New", 1)) for i in range(n)]
+    ids = [f"t.m.{cls}.test_{i}" for cls, n in (("Slow", 1), ("Mid", 3), ("Fast", 4), ("New", 1)) for i in range(n)]
     costs = {"t.m.Slow": 30.0, "t.m.Mid": 12.0, "t.m.Fast": 10.0}
-    groups = balanced_groups(ids, 2, costs)
-    assert groups == [["t.m.Slow"], ["t.m.Mid", "t.m.Fast", "t.m.New"]]
-    assert balanced_groups(ids, 8, {}) and len(balanced_groups(ids, 8, {})) == 4  # never more bins than classes
+    schedule = balanced_groups(ids, 2, costs)
+    assert schedule.workers == [["t.m.Slow"], ["t.m.Mid", "t.m.Fast", "t.m.New"]]
+    assert schedule.order == ["t.m.Slow", "t.m.Mid", "t.m.Fast", "t.m.New"]  # New: the median cost per test
+    assert not schedule.split  # Slow has one test: nothing to split
+    assert len(balanced_groups(ids, 8, {}).workers) == 4  # never more workers than classes
+
+
+def test_a_class_longer_than_a_fair_share_is_split_over_workers_by_tests() -> None:
+    ids = [f"t.m.Slow.test_{i}[id-{i}]" for i in range(4)] + [f"t.m.Quick{i}.test_a" for i in range(4)]
+    costs = {"t.m.Slow": 20.0, **{f"t.m.Quick{i}": 1.0 for i in range(4)}}
+    schedule = balanced_groups(ids, 2, costs)
+    assert schedule.split == {"t.m.Slow"}
+    halves = [[n for n in w if n.startswith("t.m.Slow.")] for w in schedule.workers]
+    assert sorted(halves) == [["t.m.Slow.test_0", "t.m.Slow.test_2"], ["t.m.Slow.test_1", "t.m.Slow.test_3"]]
+    # threads widen the slots: the fair share shrinks and the quick classes fill the other threads
+    threaded = balanced_groups(ids, 2, costs, threads=3)
+    assert sorted(n for w in threaded.workers for n in w) == sorted(
+        [f"t.m.Slow.test_{i}" for i in range(4)] + [f"t.m.Quick{i}" for i in range(4)])
+
+
+def test_the_worker_file_names_split_tests_exactly(tmp_path: Path) -> None:
+    import re
+
+    import yaml
+
+    from tcup.runner import _write_worker_file
+
+    # test_1 is a prefix of test_10: the patterns must still tell them apart
+    ids = ["t.m.Slow.test_1[id-1]", "t.m.Slow.test_10[id-10]", "t.m.Slow.test_2", "t.m.Other.test_a"]
+    schedule = balanced_groups(ids, 2, {"t.m.Slow": 30.0, "t.m.Other": 1.0})
+    assert schedule.split == {"t.m.Slow"}
+    _write_worker_file(tmp_path / "w.yaml", schedule)
+    workers = [w["worker"] for w in yaml.safe_load((tmp_path / "w.yaml").read_text())]
+    owners = {i: [n for n, patterns in enumerate(workers) if any(re.match(p, i) for p in patterns)] for i in ids}
+    assert all(len(o) == 1 for o in owners.values()), owners  # every test on exactly one worker
+    assert owners["t.m.Slow.test_1[id-1]"] != owners["t.m.Slow.test_10[id-10]"]
 
 
 def test_class_costs_include_the_time_between_classes(tmp_path: Path) -> None:
@@ -166,3 +199,14 @@ def test_class_costs_include_the_time_between_classes(tmp_path: Path) -> None:
                                      ("t.m.B.test_1", "success", None)]))
     # each test runs 1 s and starts 2 s after the previous one started: A = 1 + 2, B = 2
     assert class_costs(stream) == {"t.m.A": 3.0, "t.m.B": 2.0}
+
+
+def test_io_threads_fit_the_member_accounts() -> None:
+    from tcup.run_flow import DEFAULT_IO_THREADS, plan_threads
+
+    assert plan_threads(None, 2, 12) == 3  # 12 members: 6 classes at once over 2 workers
+    assert plan_threads(None, 1, 40) == DEFAULT_IO_THREADS
+    assert plan_threads(8, 1, 40) == 8
+    assert plan_threads(None, 2, 8) == 2
+    assert plan_threads(4, 1, 1) == 1  # one account: one class at a time
+    assert plan_threads(None, 4, 4) == 1

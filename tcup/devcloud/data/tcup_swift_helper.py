@@ -50,7 +50,10 @@ def build_rings(swift_dir: str, host: str, account_port: str, container_port: st
         "object-1": object_port,
     }
     for ring, port in ports.items():
-        builder = RingBuilder(10, 1, 1)  # 2**10 partitions, 1 replica, 1 hour between moves
+        # NOTE: 2**3 partitions, 1 replica, 1 hour between moves. One disk needs few partitions, and the
+        # container-updater forks a process per partition on every sweep: with 2**10 it kept both CPUs
+        # busy once a few hundred containers had come and gone.
+        builder = RingBuilder(3, 1, 1)
         builder.add_dev({"region": 1, "zone": 1, "ip": host, "port": int(port), "device": "sdb1", "weight": 1})
         builder.rebalance()
         builder.get_ring().save(f"{swift_dir}/{ring}.ring.gz")

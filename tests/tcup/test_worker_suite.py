@@ -1,0 +1,132 @@
+"""The worker loader under the real stestr of the Tempest install: classes on threads, whole and once.
+
+A stand-in test package (no cloud) records when each class's setUpClass/tearDownClass ran and on
+which thread; each test waits 0.4 s, as API tests wait on a cloud.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from tcup.runner import class_costs, run_tests
+from tcup.subunit_reader import read_results_file
+from tcup.tempest_config import TempestFiles
+from tcup.test_index import TempestInstall
+from tests.conftest import skip_or_fail
+
+CLASSES = ("Alpha", "Beta", "Gamma", "Delta")
+TESTS_PER_CLASS = 3
+
+FAKE_MODULE = '''
+import json, os, threading, time, unittest
+
+LOG = os.environ["TCUP_FAKE_LOG"]
+
+
+def note(event, cls):
+    with open(LOG, "a") as out:
+        out.write(json.dumps({{"event": event, "class": cls.__name__, "thread": threading.get_ident(),
+                              "at": time.monotonic()}}) + "\\n")
+
+
+class Base(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        note("setup", cls)
+
+    @classmethod
+    def tearDownClass(cls):
+        note("teardown", cls)
+
+{classes}
+'''
+
+CLASS = '''
+class {name}(Base):
+{tests}
+'''
+
+TEST = '''    def test_{i}(self):
+        note("test", type(self))
+        time.sleep(0.4)
+        {body}
+'''
+
+
+def _package(root: Path) -> list[str]:
+    pkg = root / "fakeapi"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    classes = []
+    for name in CLASSES:
+        tests = "".join(TEST.format(i=i, body="self.fail('boom')" if (name, i) == ("Gamma", 1) else "pass")
+                        for i in range(TESTS_PER_CLASS))
+        classes.append(CLASS.format(name=name, tests=tests))
+    (pkg / "test_fake.py").write_text(textwrap.dedent(FAKE_MODULE.format(classes="".join(classes))))
+    return [f"fakeapi.test_fake.{c}.test_{i}" for c in CLASSES for i in range(TESTS_PER_CLASS)]
+
+
+@pytest.fixture(scope="module")
+def tempest_env():  # type: ignore[no-untyped-def]
+    from tcup.errors import TempestNotFound
+    from tcup.tempest_env import find_tempest
+
+    try:
+        return find_tempest()
+    except TempestNotFound as exc:
+        skip_or_fail(f"no Tempest installed (its stestr runs the workers): {exc}")
+
+
+def _run(tmp_path: Path, env, threads: int, concurrency: int = 1):  # type: ignore[no-untyped-def]
+    source = tmp_path / "src"
+    source.mkdir()
+    ids = _package(source)
+    log = tmp_path / "events.jsonl"
+    workspace = tmp_path / "workspace"
+    workspace.mkdir()
+    (workspace / "fakeapi").symlink_to(source / "fakeapi")
+    private = tmp_path / "private"
+    files = TempestFiles(conf=private / "tempest.conf", accounts=private / "accounts.yaml",
+                         lock_dir=private / "locks", log_dir=private / "logs")
+    os.environ["TCUP_FAKE_LOG"] = str(log)
+    try:
+        outcome = run_tests(env=env, install=TempestInstall("0", str(source), ()), files=files, test_ids=ids,
+                            concurrency=concurrency, subunit_path=tmp_path / "out.subunit",
+                            stderr_path=tmp_path / "stestr.log", workspace=workspace, threads=threads)
+    finally:
+        del os.environ["TCUP_FAKE_LOG"]
+    events = [json.loads(line) for line in log.read_text().splitlines()]
+    return outcome, events
+
+
+def test_classes_run_side_by_side_each_whole_on_one_thread(tmp_path: Path, tempest_env) -> None:  # type: ignore[no-untyped-def]
+    outcome, events = _run(tmp_path, tempest_env, threads=4)
+    results = {r.test_id: r.outcome.value for r in read_results_file(outcome.subunit_path).results}
+    assert len(results) == len(CLASSES) * TESTS_PER_CLASS
+    assert results.pop("fakeapi.test_fake.Gamma.test_1") == "fail"
+    assert set(results.values()) == {"success"}
+    for name in CLASSES:
+        mine = [e for e in events if e["class"] == name]
+        assert [e["event"] for e in mine] == ["setup", *["test"] * TESTS_PER_CLASS, "teardown"]  # once each
+        assert len({e["thread"] for e in mine}) == 1  # the whole class on one thread
+    # four classes of 3 x 0.4 s at once: about 1.2 s of tests, not 4.8 s
+    tests = [e["at"] for e in events if e["event"] == "test"]
+    assert max(tests) - min(tests) < 3.0
+    assert len({e["thread"] for e in events}) == len(CLASSES)
+    # the stream says which thread ran what, and the class costs follow each thread
+    costs = class_costs(outcome.subunit_path)
+    assert set(costs) == {f"fakeapi.test_fake.{c}" for c in CLASSES}
+    assert all(0.8 <= v < 3.0 for v in costs.values()), costs
+
+
+def test_one_thread_runs_the_classes_one_after_another(tmp_path: Path, tempest_env) -> None:  # type: ignore[no-untyped-def]
+    outcome, events = _run(tmp_path, tempest_env, threads=1)
+    assert len(read_results_file(outcome.subunit_path).results) == len(CLASSES) * TESTS_PER_CLASS
+    order = [(e["event"], e["class"]) for e in events if e["event"] != "test"]
+    # each class is set up after the previous one was torn down
+    assert order == [(kind, c) for c in sorted(CLASSES) for kind in ("setup", "teardown")]
