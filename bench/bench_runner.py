@@ -7,7 +7,8 @@ Prints two tables:
    guideline selection, tempest.conf generation, reading the 83-test subunit stream, scrubbing the
    outputs, and one upload to a loopback HTTP server.
 2. **Wall time** of the interop 2020.06 ``identity-v3-*``, ``images-v2-*``, ``objectstore-*`` run
-   (83 tests) on the devcloud: ``tcup run`` as a user runs it (a subprocess, every output written)
+   (83 tests) on the devcloud: ``tcup run`` as a user runs it (a subprocess, every output written;
+   by default CPU-count workers, each running test classes on I/O threads)
    beside a bare ``tempest run --concurrency <CPU count> --include-list`` of the same tests in a
    ``tempest init`` workspace with the same tempest.conf (goal: tcup at most 0.7 x the bare run).
 
@@ -25,6 +26,7 @@ from __future__ import annotations
 import argparse
 import http.server
 import io
+import json
 import os
 import re
 import shutil
@@ -245,7 +247,9 @@ def main() -> int:
         print(f"  {bare_label:<44} {bare_median:7.1f}s {bare_min:6.1f}s  {_all(bare)}")
         for level, times in runs.items():
             median, best = statistics.median(times), min(times)
-            label = f"tcup run --concurrency {level}" if level else f"tcup run (default: {cpus} workers)"
+            used = json.loads((work / f"run-{level}-0" / "summary.json").read_text())
+            shape = f"{used['concurrency']} workers x {used.get('io_threads', 1)} threads"
+            label = f"tcup run --concurrency {level} ({shape})" if level else f"tcup run (default: {shape})"
             print(f"  {label:<44} {median:7.1f}s {best:6.1f}s  {_all(times)}  ratio {median / bare_median:.2f} "
                   f"(min/min {best / bare_min:.2f}) {'OK' if median <= 0.7 * bare_median else '(goal 0.70)'}")
     return 0

@@ -11,18 +11,15 @@ prerequisites that RefStack never checked.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID
 
-from interop_model.guidelines import STATUSES, Guideline, Status, TestEntry
-from interop_model.results import CaseResult, RunReport
+from interop_model.guidelines import STATUSES, Guideline, Program, Status
+from interop_model.results import CaseResult, Outcome, RunReport
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class TestVerdict:
-    """One test entry of a capability, judged against a run."""
-
-    __test__ = False
+class TestVerdict(NamedTuple):
+    """One test entry of a capability, judged against a run (a named tuple: a report makes hundreds)."""
 
     name: str
     idempotent_id: UUID | None
@@ -47,6 +44,9 @@ class TestVerdict:
         if self.flagged:
             return "flagged"
         return "failed" if self.outcome is not None else "missing"
+
+
+TestVerdict.__test__ = False  # type: ignore[attr-defined]  # NOTE: not a pytest test class
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -117,40 +117,73 @@ class ComplianceReport:
             "totals": {s.value: {"count": t.count, "passed": t.passed, "flag_pass": t.flag_pass,
                                  "flag_fail": t.flag_fail} for s, t in self.totals.items()},
             "prerequisites": list(self.prerequisites),
-            "capabilities": [
-                {"name": c.name, "status": c.status.value, "defined": c.defined, "complete": c.complete,
-                 "total": len(c.tests), "passed": c.count("passed"), "failed": c.count("failed"),
-                 "flagged": c.count("flagged"), "missing": c.count("missing"),
-                 "tests": [{"name": t.name, "idempotent_id": str(t.idempotent_id) if t.idempotent_id else None,
-                            "state": t.state, "flagged": t.flagged, "flag_reason": t.flag_reason,
-                            "passed_by_name": t.passed_by_name, "passed_by_id": t.passed_by_id,
-                            "matched_as": t.matched_as}
-                           for t in c.tests]}
-                for c in self.capabilities
-            ],
+            "capabilities": [_capability_dict(c) for c in self.capabilities],
         }
+
+
+class _PlannedEntry(NamedTuple):
+    name: str
+    uuid: UUID | None
+    uuid_int: int | None
+    names: tuple[str, ...]  # the names that count: the name, then its aliases (not for schema 1.2)
+    flagged: bool
+    flag_reason: str | None
+
+
+class _Plan(NamedTuple):
+    """What judging a run against one guideline and target needs, worked out once."""
+
+    program: Program
+    capabilities: tuple[tuple[str, Status, tuple[_PlannedEntry, ...] | None], ...]  # None: not defined
+
+
+_plans: dict[tuple[int, str], tuple[Guideline, _Plan]] = {}
+
+
+def _plan(guideline: Guideline, target: str) -> _Plan:
+    """The plan of a guideline and target, kept for the 64 last used (guidelines never change)."""
+    found = _plans.get((id(guideline), target))
+    if found is not None and found[0] is guideline:
+        return found[1]
+    program = guideline.program(target)
+    aliases_count = guideline.schema != "1.2"
+    order = {s: i for i, s in enumerate(STATUSES)}
+    capabilities = []
+    for name, status in sorted(guideline.target_statuses(target).items(), key=lambda kv: (order[kv[1]], kv[0])):
+        capability = guideline.capabilities.get(name)
+        entries = None if capability is None else tuple(
+            _PlannedEntry(name=e.name, uuid=e.uuid, uuid_int=e.uuid.int if e.uuid is not None else None,
+                          names=e.names() if aliases_count else (e.name,), flagged=e.flagged,
+                          flag_reason=e.flag.reason if e.flag else None)
+            for e in capability.tests)
+        capabilities.append((name, status, entries))
+    plan = _Plan(program=program, capabilities=tuple(capabilities))
+    if len(_plans) >= 64:
+        _plans.clear()
+    _plans[(id(guideline), target)] = (guideline, plan)  # NOTE: holding the guideline keeps its id unique
+    return plan
 
 
 def evaluate(guideline: Guideline, target: str, run: RunReport) -> ComplianceReport:
     """Judge ``run`` against ``guideline`` for ``target`` (raises UnknownTarget)."""
-    program = guideline.program(target)
-    statuses = guideline.target_statuses(target)
+    plan = _plan(guideline, target)
+    program = plan.program
     by_name: dict[str, CaseResult] = {}
-    by_id: dict[UUID, CaseResult] = {}
+    by_id: dict[int, CaseResult] = {}  # NOTE: keyed by UUID.int, which hashes far faster than a UUID
+    success = Outcome.SUCCESS
     for case in run.results:
         # a pass wins over any other outcome recorded for the same name or id
-        if case.passed or case.test_id not in by_name:
+        passed = case.outcome is success
+        if passed or case.test_id not in by_name:
             by_name[case.test_id] = case
-        if case.idempotent_id is not None and (case.passed or case.idempotent_id not in by_id):
-            by_id[case.idempotent_id] = case
-    aliases_count = not guideline.schema == "1.2"
+        uuid = case.idempotent_id
+        if uuid is not None and (passed or uuid.int not in by_id):
+            by_id[uuid.int] = case
 
     results: list[CapabilityResult] = []
-    order = {s: i for i, s in enumerate(STATUSES)}
-    for name, status in sorted(statuses.items(), key=lambda kv: (order[kv[1]], kv[0])):
-        capability = guideline.capabilities.get(name)
-        tests = tuple(_judge(e, by_name, by_id, aliases_count) for e in capability.tests) if capability else ()
-        results.append(CapabilityResult(name=name, status=status, defined=capability is not None, tests=tests))
+    for name, status, entries in plan.capabilities:
+        tests = tuple(_judge(e, by_name, by_id) for e in entries) if entries is not None else ()
+        results.append(CapabilityResult(name=name, status=status, defined=entries is not None, tests=tests))
 
     totals = {s: _totals([c for c in results if c.status is s]) for s in STATUSES}
     required = [t for c in results if c.status is Status.REQUIRED for t in c.tests]
@@ -163,24 +196,40 @@ def evaluate(guideline: Guideline, target: str, run: RunReport) -> ComplianceRep
     )
 
 
-def _judge(entry: TestEntry, by_name: dict[str, CaseResult], by_id: dict[UUID, CaseResult],
-           aliases_count: bool) -> TestVerdict:
-    names = entry.names() if aliases_count else (entry.name,)
-    hit = next((by_name[n] for n in names if n in by_name and by_name[n].passed), None)
-    seen = hit or next((by_name[n] for n in names if n in by_name), None)
-    id_hit = by_id.get(entry.uuid) if entry.uuid is not None else None
-    if id_hit is not None and (seen is None or (hit is None and id_hit.passed)):
+def _judge(entry: _PlannedEntry, by_name: dict[str, CaseResult], by_id: dict[int, CaseResult]) -> TestVerdict:
+    hit: CaseResult | None = None  # the first name (or alias) that passed
+    seen: CaseResult | None = None  # else the first one the run reports at all
+    for name in entry.names:
+        case = by_name.get(name)
+        if case is not None:
+            if case.outcome is Outcome.SUCCESS:
+                hit = seen = case
+                break
+            if seen is None:
+                seen = case
+    id_hit = by_id.get(entry.uuid_int) if entry.uuid_int is not None else None
+    id_passed = id_hit is not None and id_hit.outcome is Outcome.SUCCESS
+    if id_hit is not None and (seen is None or (hit is None and id_passed)):
         seen = id_hit
-    matched = seen.test_id if seen is not None and seen.test_id != entry.name else None
-    return TestVerdict(
-        name=entry.name, idempotent_id=entry.uuid, flagged=entry.flagged,
-        flag_reason=entry.flag.reason if entry.flag else None,
-        passed_by_name=hit is not None,
-        passed_by_id=id_hit is not None and id_hit.passed,
-        matched_as=matched,
-        outcome=seen.outcome.value if seen is not None else None,
-        reason=seen.reason if seen is not None and not seen.passed else None,
-    )
+    if seen is None:
+        return TestVerdict(entry.name, entry.uuid, entry.flagged, entry.flag_reason, False, False, None, None, None)
+    return TestVerdict(entry.name, entry.uuid, entry.flagged, entry.flag_reason, hit is not None, id_passed,
+                       seen.test_id if seen.test_id != entry.name else None, seen.outcome.value,
+                       seen.reason if seen.outcome is not Outcome.SUCCESS else None)
+
+
+def _capability_dict(c: CapabilityResult) -> dict[str, Any]:
+    tests = []
+    counts = {"passed": 0, "failed": 0, "flagged": 0, "missing": 0}
+    for t in c.tests:
+        state = t.state
+        counts[state] += 1
+        tests.append({"name": t.name, "idempotent_id": str(t.idempotent_id) if t.idempotent_id else None,
+                      "state": state, "flagged": t.flagged, "flag_reason": t.flag_reason,
+                      "passed_by_name": t.passed_by_name, "passed_by_id": t.passed_by_id, "matched_as": t.matched_as})
+    return {"name": c.name, "status": c.status.value, "defined": c.defined,
+            "complete": all(t["state"] == "passed" or t["flagged"] for t in tests), "total": len(tests),
+            **counts, "tests": tests}
 
 
 def _totals(caps: list[CapabilityResult]) -> StatusTotals:

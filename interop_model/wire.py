@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
@@ -28,6 +30,16 @@ _PROVENANCE_KEYS = ("tempest_version", "plugins", "tcup_version", "guideline", "
                     "auth_url_fingerprint", "region", "started_at")
 MAX_NAME_LENGTH = 1024
 MAX_CPID_LENGTH = 255
+_CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z")
+
+
+@dataclass(frozen=True, slots=True)
+class V1Upload:
+    """A checked v1 document as plain pairs: what a server stores, without a :class:`CaseResult` per test."""
+
+    cpid: str
+    duration_seconds: int
+    cases: tuple[tuple[str, str | None], ...]  # (name, idempotent id in canonical text), each name once
 
 
 # -- v1 ------------------------------------------------------------------------------------
@@ -53,24 +65,41 @@ def dumps_v1(doc: Mapping[str, Any]) -> bytes:
     return json.dumps(doc).encode("utf-8")
 
 
-def from_v1_document(doc: object) -> RunReport:
-    """Read a v1 upload document; unknown keys inside items are ignored, as RefStack did."""
+def read_v1_upload(doc: object) -> V1Upload:
+    """Read a v1 upload document; unknown keys inside items are ignored, as RefStack did.
+
+    :raises InvalidRunDocument: listing every problem.
+    """
     problems = _check_top(doc, allowed=V1_KEYS, what="upload")
     items = doc.get("results") if isinstance(doc, dict) else None
-    cases: list[CaseResult] = []
+    cases: list[tuple[str, str | None]] = []
     if isinstance(items, list):
         if not items and not problems:
             problems.append("Uploaded results must contain at least one passing test.")
-        for i, item in enumerate(items):
-            case, item_problems = _read_item(i, item, extended=False)
-            problems.extend(item_problems)
-            if case is not None:
-                cases.append(case)
+        fast = _read_v1_items(items)
+        if fast is not None:
+            cases = fast
+        else:
+            for i, item in enumerate(items):
+                case, item_problems = _read_item(i, item, extended=False)
+                problems.extend(item_problems)
+                if case is not None:
+                    cases.append((case.test_id, str(case.idempotent_id) if case.idempotent_id else None))
     if problems:
         raise InvalidRunDocument(problems, what="upload document")
     assert isinstance(doc, dict)
-    return RunReport(cpid=doc["cpid"], duration_seconds=doc["duration_seconds"],
-                     results=_collapse(cases))
+    by_name: dict[str, str | None] = {}
+    for name, uuid in cases:  # a name repeated in one upload is stored once: its first entry
+        by_name.setdefault(name, uuid)
+    return V1Upload(cpid=doc["cpid"], duration_seconds=doc["duration_seconds"], cases=tuple(by_name.items()))
+
+
+def from_v1_document(doc: object) -> RunReport:
+    """Read a v1 upload document as a run of passed tests (see :func:`read_v1_upload`)."""
+    upload = read_v1_upload(doc)
+    return RunReport(cpid=upload.cpid, duration_seconds=upload.duration_seconds,
+                     results=tuple(CaseResult(test_id=name, idempotent_id=UUID(uuid) if uuid else None)
+                                   for name, uuid in upload.cases))
 
 
 def loads_v1(body: bytes | str) -> RunReport:
@@ -176,6 +205,31 @@ def _check_top(doc: object, *, allowed: tuple[str, ...], what: str) -> list[str]
     return problems
 
 
+def _read_v1_items(items: list[Any]) -> list[tuple[str, str | None]] | None:
+    """(name, canonical id text) of the v1 items, on the path every valid upload takes; or None at
+    the first item that needs :func:`_read_item` (which then words every problem)."""
+    cases: list[tuple[str, str | None]] = []
+    append = cases.append
+    canonical = _CANONICAL_UUID.match
+    for item in items:
+        if type(item) is not dict:
+            return None
+        name = item.get("name")
+        if type(name) is not str or not name or len(name) > MAX_NAME_LENGTH or name.isspace():
+            return None
+        uuid = item.get("uuid")
+        if uuid is not None:
+            if type(uuid) is not str:
+                return None
+            if canonical(uuid) is None:
+                try:
+                    uuid = str(UUID(uuid))
+                except ValueError:
+                    return None
+        append((name, uuid))
+    return cases
+
+
 def _read_item(i: int, item: object, *, extended: bool) -> tuple[CaseResult | None, list[str]]:
     where = f"results[{i}]"
     if not isinstance(item, dict):
@@ -241,11 +295,3 @@ def _read_provenance(raw: object) -> tuple[Provenance, list[str]]:
         else:
             problems.append(f"provenance: unknown key {key!r}")
     return Provenance(**values), problems
-
-
-def _collapse(cases: list[CaseResult]) -> tuple[CaseResult, ...]:
-    """One result per name: a name repeated in one upload is stored once."""
-    by_name: dict[str, CaseResult] = {}
-    for case in cases:
-        by_name.setdefault(case.test_id, case)
-    return tuple(by_name.values())

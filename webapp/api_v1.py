@@ -16,8 +16,8 @@ from urllib.parse import urljoin
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
-from interop_model import InvalidRunDocument, RunReport, UnknownTarget, evaluate
-from interop_model.wire import from_v1_document
+from interop_model import InvalidRunDocument, UnknownTarget, evaluate
+from interop_model.wire import V1Upload, read_v1_upload
 from webapp import accounts, catalog, signatures, store
 from webapp.access import FOUNDATION, OWNER, USER, privileged, require_role, role_for, visible_meta
 from webapp.auth import current_caller
@@ -61,16 +61,17 @@ def _unstorable(text: str) -> str | None:
     return None
 
 
-def check_storable(run: RunReport) -> None:
+def check_storable(cpid: str, duration_seconds: int, names: list[str]) -> None:
     """400 listing every cpid or test name the database could not keep verbatim."""
     problems = []
-    if run.duration_seconds > MAX_DURATION:
+    if duration_seconds > MAX_DURATION:
         problems.append(f"'duration_seconds' is larger than {MAX_DURATION}")
-    if why := _unstorable(run.cpid):
+    if why := _unstorable(cpid):
         problems.append(f"'cpid' {why}")
-    for i, case in enumerate(run.results):
-        if why := _unstorable(case.test_id):
-            problems.append(f"results[{i}].name {why}")
+    if _unstorable("\n".join(names)):  # NOTE: one check of all names, then the culprits one by one
+        for i, name in enumerate(names):
+            if why := _unstorable(name):
+                problems.append(f"results[{i}].name {why}")
     if problems:
         raise ApiError(400, "Request doesnt correspond to schema", problems)
 
@@ -81,18 +82,19 @@ def upload_result() -> tuple[Response, int]:
     body = request.get_data(cache=True)
     doc = json_body()
     empty = False
+    upload: V1Upload | None
     try:
-        run = from_v1_document(doc)
+        upload = read_v1_upload(doc)
     except InvalidRunDocument as exc:
         if exc.problems != [EMPTY_RESULTS]:
             raise ApiError(400, "Request doesnt correspond to schema", exc.problems) from None
-        empty, run = True, None
-    if run is not None:
-        check_storable(run)
+        empty, upload = True, None
+    if upload is not None:
+        check_storable(upload.cpid, upload.duration_seconds, [name for name, _ in upload.cases])
     signed = "X-Signature" in request.headers or "X-Public-Key" in request.headers
     key = signatures.verify_upload(body, request.headers.get("X-Signature"),
                                    request.headers.get("X-Public-Key")) if signed else None
-    if empty or run is None:
+    if empty or upload is None:
         raise ApiError(400, EMPTY_RESULTS)
     new = store.NewRun()
     if key is not None:
@@ -104,7 +106,7 @@ def upload_result() -> tuple[Response, int]:
                            body_sha256=hashlib.sha256(body).hexdigest(), meta={store.USER: record.openid})
     elif not current_app.config["ANONYMOUS_UPLOADS"]:
         raise ApiError(401, "Anonymous uploads are disabled on this server: sign the upload with a registered key")
-    saved = store.save_run(session(), run, new)
+    saved = store.save_upload(session(), upload, new)
     answer: dict[str, Any] = {"test_id": saved.id, "url": result_url(saved.id)}
     if not saved.created:
         # NOTE: 201 even for a repeat, because refstack-client only reports success on 201.

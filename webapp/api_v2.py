@@ -33,7 +33,7 @@ def upload_run() -> tuple[dict[str, object], int]:
         run = from_extended_document(doc)
     except InvalidRunDocument as exc:
         raise ApiError(400, "Request doesnt correspond to schema", exc.problems) from None
-    check_storable(run)
+    check_storable(run.cpid, run.duration_seconds, [case.test_id for case in run.results])
     if "X-Signature" not in request.headers and "X-Public-Key" not in request.headers:
         raise ApiError(401, "Extended runs must be signed: send X-Signature and X-Public-Key")
     key = signatures.verify_upload(body, request.headers.get("X-Signature"), request.headers.get("X-Public-Key"))

@@ -210,11 +210,18 @@ def _parse(content: bytes | str, file_name: str) -> Guideline:
 
 def load_guideline(session: Session, file_name: str) -> LoadedGuideline | None:
     """The stored guideline file, parsed (cached by content hash), or None."""
-    found = session.execute(select(GuidelineFile.sha256, GuidelineFile.status)
-                            .where(GuidelineFile.file == file_name)).first()
-    if found is None:
+    return _first_stored(session, [file_name])
+
+
+def _first_stored(session: Session, file_names: list[str]) -> LoadedGuideline | None:
+    """The first of ``file_names`` that is stored, parsed; one query when the parse is cached."""
+    found = {name: (sha, status) for name, sha, status in session.execute(
+        select(GuidelineFile.file, GuidelineFile.sha256, GuidelineFile.status)
+        .where(GuidelineFile.file.in_(file_names)))}
+    file_name = next((name for name in file_names if name in found), None)
+    if file_name is None:
         return None
-    sha, status = found
+    sha, status = found[file_name]
     cached = _loaded.get(file_name)
     if cached is not None and cached[0] == sha:
         return cached[1]
@@ -234,10 +241,8 @@ def resolve_guideline(session: Session, version: str, target: str | None = None)
     (``dns``) with a bare date picks that add-on's file, as RefStack's meta keys pair them."""
     file_name = file_name_for(version)
     if target and classify_name(file_name) == (POWERED, file_name):
-        addon = load_guideline(session, f"{target}.{file_name}")
-        if addon is not None:
-            return addon
-    return load_guideline(session, file_name)
+        return _first_stored(session, [f"{target}.{file_name}", file_name])
+    return _first_stored(session, [file_name])
 
 
 def newest_core_guideline(session: Session) -> str | None:

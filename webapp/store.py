@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from interop_model import RunReport
-from interop_model.wire import loads_extended
+from interop_model.wire import V1Upload, loads_extended
 from webapp import testsets
 from webapp.tables import ExtendedRun, Run, RunCount, RunTests
 
@@ -95,11 +95,17 @@ def _record(row: Run) -> RunRecord:
 
 def save_run(session: Session, run: RunReport, new: NewRun) -> SavedRun:
     """Store a run's passed tests (and its extended document); recognise a repeated signed upload."""
+    passed = tuple((c.test_id, testsets.normalise_uuid(c.idempotent_id)) for c in run.results if c.passed)
+    return save_upload(session, V1Upload(cpid=run.cpid, duration_seconds=run.duration_seconds, cases=passed), new)
+
+
+def save_upload(session: Session, run: V1Upload, new: NewRun) -> SavedRun:
+    """Store an upload's tests (all passed; and its extended document); recognise a repeated signed upload."""
     if new.pubkey_id is not None and new.body_sha256 is not None:
         existing = _find_duplicate(session, new.pubkey_id, new.body_sha256)
         if existing is not None:
             return SavedRun(existing, created=False)
-    ids = testsets.resolve_cases(session, [(c.test_id, c.idempotent_id) for c in run.results if c.passed])
+    ids = testsets.resolve_cases(session, run.cases)
     meta = dict(new.meta)
     run_id, created_at = str(uuid.uuid4()), _now()
     public = new.owner_id is None or SHARED in meta
@@ -335,4 +341,4 @@ def latest_public_runs(session: Session, *, signed_only: bool = False) -> list[R
 __all__ = ["PUBLIC_META_KEYS", "ListFilters", "NewRun", "RunRecord", "SavedRun", "attach_extended", "count_runs",
            "delete_meta", "delete_run", "extended_body", "full_report", "get_run", "get_run_with_tests",
            "latest_public_runs", "list_runs", "names_of", "passed_cases", "passed_names", "passed_report", "recount",
-           "report_of", "save_run", "set_meta", "set_verification_status"]
+           "report_of", "save_run", "save_upload", "set_meta", "set_verification_status"]

@@ -76,3 +76,46 @@ def test_upload_to_a_dead_server_keeps_the_results(devcloud: DevcloudHandle, tem
     again = tcup("upload", str(kept), "--server", url, "-y", env=tcup_env(devcloud, tempest_python))
     assert again.returncode == 2 and "kept" in again.stderr
     assert len(loads_v1(kept.read_bytes()).results) == 1
+
+
+def test_a_cloud_that_dies_mid_run_leaves_every_output(tempest_python: str, interop_dir: Path,
+                                                       tmp_path: Path) -> None:
+    """A private devcloud, stopped once three tests have finished: the rest fail, nothing is lost."""
+    from tcup.devcloud import start_devcloud, stop_devcloud
+    from tests.cloud_fixtures import _ports_free
+
+    base = next((b for b in range(27000, 29000, 100) if _ports_free(b)), None)
+    assert base is not None, "no free block of 40 loopback ports in 27000-29000"
+    root = tmp_path / "doomed-cloud"
+    cloud = DevcloudHandle(dir=root, info=start_devcloud(root=root, port_base=base).info)
+    output = tmp_path / "out"
+    try:
+        proc = subprocess.Popen([sys.executable, "-m", "tcup", "run",
+                                 *selection_args(interop_dir, ("objectstore-*",)),
+                                 "--accounts-file", str(cloud.accounts_yaml), "--output", str(output),
+                                 "--concurrency", "1", "--io-threads", "1", "--no-progress"],
+                                env=tcup_env(cloud, tempest_python), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True)
+        deadline = time.monotonic() + 300
+        while _finished_tests(output / "tempest.subunit") < 3:
+            assert proc.poll() is None, proc.communicate()
+            assert time.monotonic() < deadline, "no test finished in 300 s"
+            time.sleep(0.2)
+    finally:
+        stop_devcloud(root=root)  # the cloud dies: every service process is gone
+    stdout, stderr = proc.communicate(timeout=600)
+    assert proc.returncode == 1, stderr[-3000:]  # failed tests, not a crash
+    assert "Traceback" not in stderr and "Traceback" not in stdout
+    summary = json.loads((output / "summary.json").read_text())
+    assert summary["interrupted"] is False
+    run = loads_extended((output / "run.json").read_bytes())
+    outcomes = [r.outcome.value for r in run.results]
+    assert outcomes.count("success") >= 3
+    assert outcomes.count("fail") >= 1, outcomes
+    failed = [r for r in run.results if r.outcome.value == "fail"]
+    assert any("Connection" in (r.reason or "") or "refused" in (r.reason or "") for r in failed), failed[0].reason
+    passed = loads_v1((output / "refstack.json").read_bytes())
+    assert len(passed.results) == outcomes.count("success")
+    report = json.loads((output / "compliance.json").read_text())["reports"][0]
+    assert report["verdict"] == "NO"  # judged on what finished
+    assert 3 <= report["required"]["passed"] < report["required"]["count"]
