@@ -8,7 +8,10 @@
   ``~/.cache/tcup/stestr/``; the stored streams are deleted after each run. Beside it tcup keeps
   what each test class cost on its worker in the last runs (``tcup-class-times.json``: the class's
   tests plus the set-up and tear-down time around them, which stestr's per-test timings miss), and
-  hands stestr a worker file that balances the classes over the workers (longest first).
+  hands stestr a worker file that balances the classes over the workers (longest first; a class
+  longer than a fair share is split over workers by its tests).
+* Each worker runs ``threads`` test classes at once (:mod:`tcup.worker_suite`): the tests mostly
+  wait on the cloud, and threads keep it busy without a Python process per class.
 * The subunit v2 stream is copied to the output file as it is read, and each test's start and end
   go to a :class:`~tcup.subunit_reader.ResultListener` (the progress bar).
 * Ctrl-C (SIGINT) or SIGTERM stops the tests (SIGINT to stestr's process group, then SIGTERM,

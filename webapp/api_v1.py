@@ -90,7 +90,8 @@ def upload_result() -> tuple[Response, int]:
             raise ApiError(400, "Request doesnt correspond to schema", exc.problems) from None
         empty, upload = True, None
     if upload is not None:
-        check_storable(upload.cpid, upload.duration_seconds, [name for name, _ in upload.cases])
+        # NOTE: the document's own list, so that a culprit's index is its place in the upload
+        check_storable(upload.cpid, upload.duration_seconds, [item["name"] for item in doc["results"]])
     signed = "X-Signature" in request.headers or "X-Public-Key" in request.headers
     key = signatures.verify_upload(body, request.headers.get("X-Signature"),
                                    request.headers.get("X-Public-Key")) if signed else None
