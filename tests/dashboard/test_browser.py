@@ -52,7 +52,8 @@ class Tab:
         return self.page
 
     def snap(self, shot: str) -> None:
-        """A full-page screenshot of what is on screen now."""
+        """A full-page screenshot of what is on screen now (once the page has loaded)."""
+        self.page.wait_for_load_state("load")
         self.page.screenshot(path=str(self.shots / f"{shot}.png"), full_page=True)
 
     def clean(self, *, scripting: bool = True) -> None:
@@ -119,12 +120,15 @@ def test_click_through_every_page(tab: Any, live_site: Site) -> None:
     assert page.inner_text("#count-promoted") == "5 promoted"
     t.snap("05-guideline-diff-2018.02-2020.06")
     page.click("nav[aria-label=main] >> text=Scoring")
+    # NOTE: a click waits for the next page to start, not to finish: count once it has loaded
+    page.wait_for_load_state("load")
     assert page.locator("#heatmap svg g.hrow").count() == 140
     t.snap("06-scoring")
     page.click("nav[aria-label=main] >> text=Clouds")
     t.snap("07-clouds")
     page.fill("input[name=cpid]", ALPHA)
     page.click("form[aria-label='open a cloud'] button")
+    page.wait_for_load_state("load")
     assert page.locator("#history svg rect.col-good, #history svg rect.col-bad").count() == 2
     t.snap("08-cloud-anonymous")
     page.click("#cloud-runs a >> nth=0")
@@ -196,6 +200,7 @@ def test_filters_work_without_javascript(browser: Any, live_site: Site, artifact
         page = t.open("/results", "17-results-no-js")
         page.select_option("#f-verified", "yes")
         page.click("form[aria-label=filters] button[type=submit]")
+        page.wait_for_load_state("load")
         assert page.inner_text("#total-runs") == "1"
         assert page.locator("a.run-link").count() == 1
         t.snap("18-results-verified")
