@@ -27,14 +27,16 @@ from typing import IO, Any
 
 import pandas as pd
 from openpyxl import load_workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.formatting.rule import FormulaRule
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
+from openpyxl.utils.exceptions import IllegalCharacterError
 
 from scoring import tables as T
 from scoring.assessment import Assessment, Scored, score_worksheet
 from scoring.engine import GRADUATED_MET
-from scoring.errors import BoardError
+from scoring.errors import BoardError, BoardWriteError
 from scoring.evidence import EVIDENCE_CRITERIA, apply_evidence
 from scoring.worksheet import (
     BINARY_MARKS,
@@ -58,7 +60,25 @@ Target = str | PathLike[str] | IO[bytes]
 
 
 def write_board(assessment: Assessment, target: Target) -> None:
-    """Write the board workbook for ``assessment`` to a path or a binary buffer."""
+    """Write the board workbook for ``assessment`` to a path or a binary buffer.
+
+    :raises BoardWriteError: for a control character (other than tab and newline) in the worksheet,
+        found before anything is written; or in the guideline's texts.
+    """
+    scored = assessment.scored
+    problems = [f"{scored.worksheet.source}:{number}: control character U+{ord(found.group()):04X} (fix: delete it)"
+                for number, line in enumerate(scored.worksheet.lines, start=1)
+                if (found := ILLEGAL_CHARACTERS_RE.search(line))]
+    if problems:
+        raise BoardWriteError(problems)
+    try:
+        _write(assessment, target)
+    except IllegalCharacterError:
+        raise BoardWriteError([f"{assessment.guideline.id}: a name or description holds a control character "
+                               "(fix: delete it from the guideline file)"]) from None
+
+
+def _write(assessment: Assessment, target: Target) -> None:
     scored = assessment.scored
     with pd.ExcelWriter(target, engine="openpyxl") as writer:
         _criteria(assessment).to_excel(writer, sheet_name=CRITERIA_SHEET, index=False)

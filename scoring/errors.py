@@ -70,6 +70,12 @@ class BoardError(_Listing):
     summary = "problem(s) in the board workbook"
 
 
+class BoardWriteError(_Listing):
+    """Text the board workbook cannot hold (control characters)."""
+
+    summary = "text(s) a spreadsheet cell cannot hold"
+
+
 class DraftError(_Listing):
     """The inputs cannot produce a draft guideline."""
 

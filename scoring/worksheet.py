@@ -42,7 +42,7 @@ _CANDIDATE = re.compile(r"^(?P<name>[A-Za-z0-9][^\s:\[\]]*):(?P<gap>[ \t]*)(?P<r
 _GROUP = re.compile(r"\[([^\[\]]*)\]")
 _NUMBER = re.compile(r"^-?\d+(?:\.\d+)?$")
 _UNDERLINE = re.compile(r"^\s*-{3,}\s*$")
-_FORM = ("write it as `name: [d,t,c] [f,c,s] [di,do,st] [fo,a,p] [n] [total]` with marks 0, 1, ? "
+FORM = ("write it as `name: [d,t,c] [f,c,s] [di,do,st] [fo,a,p] [n] [total]` with marks 0, 1, ? "
          "(or * for a criterion the program does not consider)")
 
 
@@ -126,14 +126,14 @@ def _parse_line(match: re.Match[str], allowed: frozenset[str],
     gaps = [rest[a.end():b.start()] for a, b in zip(groups, groups[1:], strict=False)]
     problems: list[str] = []
     if any(gap.strip() for gap in gaps) or (groups and rest[:groups[0].start()].strip()):
-        problems.append(f"text between the mark groups (fix: {_FORM})")
+        problems.append(f"text between the mark groups (fix: {FORM})")
     count = len(groups) - (1 if len(groups) == 6 else 0)
     if count == len(GROUP_SIZES) and len(groups) == 5 and _NUMBER.match(groups[4][1].strip()) \
             and groups[4][1].strip() not in NON_ADMIN_MARKS:
         count = 4  # the last group is a total: a mark group is missing
     if count != len(GROUP_SIZES):
         return None, [*problems, f"expected 5 mark groups and a total, found {count} mark groups "
-                      f"(fix: {_FORM})"]
+                      f"(fix: {FORM})"]
     tail = rest[groups[-1].end():]
     total: str | None = None
     if len(groups) == 6:
@@ -147,7 +147,7 @@ def _parse_line(match: re.Match[str], allowed: frozenset[str],
         values = [v.strip() for v in group[1].split(",")]
         if len(values) != size:
             problems.append(f"group {number + 1}, {_GROUP_NAMES[number]}, has {len(values)} marks, "
-                            f"expected {size} (fix: {_FORM})")
+                            f"expected {size} (fix: {FORM})")
             continue
         ok = NON_ADMIN_MARKS if number == 4 else allowed
         for value in values:

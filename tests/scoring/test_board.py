@@ -167,3 +167,15 @@ def test_api_board_bytes_is_a_workbook(materials: Path, load: Callable[[str], Gu
     assert book["Criteria"]["D2"].value == "(not considered)"
     scored = score_with_guideline(read_worksheet(text, source="dns"), load("add-ons/dns.next.json"))
     assert scored.scores[T.TOTAL_TEXT].tolist() == ["66*", "66*"]
+
+
+def test_a_control_character_is_named_before_anything_is_written(make_guideline: Callable[..., Guideline],
+                                                                 tmp_path: Path) -> None:
+    from scoring.errors import BoardWriteError
+
+    text = "Title \x07 bell\n\ng-one: [1,1,1] [1,1,1] [1,1,1] [1,1,1] [1]\n"
+    path = tmp_path / "board.xlsx"
+    with pytest.raises(BoardWriteError) as caught:
+        api.write_board(text, make_guideline({"g-one": "advisory"}), path, source="notes.txt")
+    assert caught.value.problems == ["notes.txt:1: control character U+0007 (fix: delete it)"]
+    assert not path.exists()

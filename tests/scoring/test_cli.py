@@ -143,3 +143,12 @@ def test_draft_writes_a_loadable_guideline(materials: Path, interop_dir: Path, t
 def test_python_dash_m_works(module: str) -> None:
     done = subprocess.run([sys.executable, "-m", module, "--help"], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0 and "Usage: tcup-score" in done.stdout
+
+
+def test_a_worksheet_without_scored_lines_is_an_error(tmp_path: Path, interop_dir: Path) -> None:
+    sheet = tmp_path / "notes.txt"
+    sheet.write_text("Scoring notes\n=============\n\nNothing scored yet.\n")
+    for command in ("tabulate", "compare"):
+        code, out, err = invoke(command, "-w", str(sheet), "-g", str(interop_dir / "next.json"))
+        assert code == 1 and out == "", (command, out)
+        assert f"{sheet}: no scored line" in err and "fix:" in err and "Traceback" not in err
