@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 import shlex
 import socket
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -111,12 +111,17 @@ def _ports_free(base: int) -> bool:
     return True
 
 
+def free_port_base(candidates: Iterable[int]) -> int | None:
+    """The first base whose whole block of devcloud ports is free on loopback, or None."""
+    return next((base for base in candidates if _ports_free(base)), None)
+
+
 def _choose_port_base() -> int:
     explicit = os.environ.get("TCUP_TEST_DEVCLOUD_PORT_BASE")
     if explicit:
         return int(explicit)
-    candidates = range(DEFAULT_TEST_PORT_BASE, DEFAULT_TEST_PORT_BASE + 2000, 100)
-    return next((base for base in candidates if _ports_free(base)), DEFAULT_TEST_PORT_BASE)
+    found = free_port_base(range(DEFAULT_TEST_PORT_BASE, DEFAULT_TEST_PORT_BASE + 2000, 100))
+    return found if found is not None else DEFAULT_TEST_PORT_BASE
 
 
 class _SharedCloud:

@@ -8,8 +8,6 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
-from pathlib import Path
 
 import openstack
 import pytest
@@ -20,6 +18,7 @@ from keystoneauth1.identity import v3
 from tcup.devcloud import devcloud_status, start_devcloud, stop_devcloud
 from tcup.devcloud.processes import load_records
 from tests.cloud_fixtures import DevcloudHandle
+from tests.devcloud.conftest import alive
 
 pytestmark = pytest.mark.cloud
 
@@ -49,23 +48,8 @@ def _member_session(cloud: DevcloudHandle, name: str = "devcloud") -> ks_session
     return ks_session.Session(auth=plugin)
 
 
-def _alive(pid: int) -> bool:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] not in {"Z", "X"}
-    except FileNotFoundError:
-        return False
-
-
 def _tcup(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "tcup", *args], capture_output=True, text=True, timeout=600)
-
-
-@pytest.fixture
-def bystander() -> Iterator[subprocess.Popen[bytes]]:
-    proc = subprocess.Popen(["sleep", "300"])
-    yield proc
-    proc.kill()
-    proc.wait()
 
 
 def test_every_service_answers(devcloud: DevcloudHandle) -> None:
@@ -180,8 +164,8 @@ def test_down_stops_only_its_own_processes_and_up_restarts(
     stopped = stop_devcloud(root=devcloud.dir)
     down_seconds = time.monotonic() - started
     assert set(stopped) == SERVICES
-    assert not any(_alive(record.pid) for record in records)
-    assert _alive(bystander.pid)
+    assert not any(alive(record.pid) for record in records)
+    assert alive(bystander.pid)
     assert load_records(devcloud.dir / "run") == []
     assert _tcup("devcloud", "status", "--dir", str(devcloud.dir)).returncode == 1
     assert (devcloud.dir / "state" / "keystone" / "keystone.db").is_file()  # state is kept
@@ -190,4 +174,4 @@ def test_down_stops_only_its_own_processes_and_up_restarts(
     assert not result.already_running
     assert result.info["ports"] == devcloud.ports
     assert devcloud_status(root=devcloud.dir).running
-    assert _alive(bystander.pid)
+    assert alive(bystander.pid)

@@ -5,30 +5,13 @@ from __future__ import annotations
 import json
 import subprocess
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tcup.devcloud.processes import ProcessRecord, load_records, start_process, stop_process
 from tcup.errors import DevcloudError
-
-
-@pytest.fixture
-def bystander() -> Iterator[subprocess.Popen[bytes]]:
-    """An unrelated process that must survive every stop."""
-    proc = subprocess.Popen(["sleep", "300"])
-    yield proc
-    proc.kill()
-    proc.wait()
-
-
-def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except FileNotFoundError:
-        return False
-    return state not in {"Z", "X"}
+from tests.devcloud.conftest import alive
 
 
 def test_start_records_pid_and_start_time(tmp_path: Path) -> None:
@@ -55,12 +38,12 @@ def test_stop_kills_the_whole_session_but_not_a_bystander(tmp_path: Path, bystan
             break
         time.sleep(0.05)
     child = int((tmp_path / "child.pid").read_text())
-    assert _alive(child)
+    assert alive(child)
     assert stop_process(record, run_dir=tmp_path, timeout=1.0)
     time.sleep(0.2)
-    assert not _alive(record.pid)
-    assert not _alive(child)
-    assert _alive(bystander.pid)
+    assert not alive(record.pid)
+    assert not alive(child)
+    assert alive(bystander.pid)
 
 
 def test_a_record_whose_start_time_differs_is_never_signalled(
@@ -72,7 +55,7 @@ def test_a_record_whose_start_time_differs_is_never_signalled(
     assert not stale.is_alive()
     assert stop_process(stale, run_dir=tmp_path) is False
     time.sleep(0.2)
-    assert _alive(bystander.pid)
+    assert alive(bystander.pid)
     assert not (tmp_path / "stale.json").exists()
 
 

@@ -35,20 +35,27 @@ def _finished_tests(stream: Path) -> int:
         return 0
 
 
+def _objectstore_run_past(cloud: DevcloudHandle, tempest_python: str, interop_dir: Path, output: Path,
+                          *options: str, finished: int = 3) -> subprocess.Popen[str]:
+    """Start ``tcup run`` of the object-storage capabilities; return once ``finished`` tests are done."""
+    proc = subprocess.Popen([sys.executable, "-m", "tcup", "run", *selection_args(interop_dir, ("objectstore-*",)),
+                             "--accounts-file", str(cloud.accounts_yaml), "--output", str(output),
+                             "--concurrency", "1", "--no-progress", *options],
+                            env=tcup_env(cloud, tempest_python), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    deadline = time.monotonic() + 300
+    while _finished_tests(output / "tempest.subunit") < finished:
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline, "no test finished in 300 s"
+        time.sleep(0.2)
+    return proc
+
+
 def test_sigint_mid_run_leaves_partial_results(devcloud: DevcloudHandle, tempest_python: str, interop_dir: Path,
                                                tmp_path: Path, interop_run: object) -> None:
     # interop_run: the full run must happen before this one leaves Tempest's resources behind
     output = tmp_path / "out"
-    proc = subprocess.Popen([sys.executable, "-m", "tcup", "run", *selection_args(interop_dir, ("objectstore-*",)),
-                             "--accounts-file", str(devcloud.accounts_yaml), "--output", str(output),
-                             "--concurrency", "1", "--no-progress"],
-                            env=tcup_env(devcloud, tempest_python), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
-    deadline = time.monotonic() + 300
-    while _finished_tests(output / "tempest.subunit") < 3:
-        assert proc.poll() is None, proc.communicate()
-        assert time.monotonic() < deadline, "no test finished in 300 s"
-        time.sleep(0.5)
+    proc = _objectstore_run_past(devcloud, tempest_python, interop_dir, output)
     os.kill(proc.pid, signal.SIGINT)
     _, stderr = proc.communicate(timeout=120)
     assert proc.returncode == 130, stderr[-2000:]
@@ -82,25 +89,15 @@ def test_a_cloud_that_dies_mid_run_leaves_every_output(tempest_python: str, inte
                                                        tmp_path: Path) -> None:
     """A private devcloud, stopped once three tests have finished: the rest fail, nothing is lost."""
     from tcup.devcloud import start_devcloud, stop_devcloud
-    from tests.cloud_fixtures import _ports_free
+    from tests.cloud_fixtures import free_port_base
 
-    base = next((b for b in range(27000, 29000, 100) if _ports_free(b)), None)
+    base = free_port_base(range(27000, 29000, 100))
     assert base is not None, "no free block of 40 loopback ports in 27000-29000"
     root = tmp_path / "doomed-cloud"
     cloud = DevcloudHandle(dir=root, info=start_devcloud(root=root, port_base=base).info)
     output = tmp_path / "out"
     try:
-        proc = subprocess.Popen([sys.executable, "-m", "tcup", "run",
-                                 *selection_args(interop_dir, ("objectstore-*",)),
-                                 "--accounts-file", str(cloud.accounts_yaml), "--output", str(output),
-                                 "--concurrency", "1", "--io-threads", "1", "--no-progress"],
-                                env=tcup_env(cloud, tempest_python), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                text=True)
-        deadline = time.monotonic() + 300
-        while _finished_tests(output / "tempest.subunit") < 3:
-            assert proc.poll() is None, proc.communicate()
-            assert time.monotonic() < deadline, "no test finished in 300 s"
-            time.sleep(0.2)
+        proc = _objectstore_run_past(cloud, tempest_python, interop_dir, output, "--io-threads", "1")
     finally:
         stop_devcloud(root=root)  # the cloud dies: every service process is gone
     stdout, stderr = proc.communicate(timeout=600)
