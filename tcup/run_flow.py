@@ -273,7 +273,7 @@ def plan_threads(requested: int | None, workers: int, members: int) -> int:
         LOG.warning("running %d test classes per worker instead of %d: %d workers x %d classes need twice as "
                     "many member accounts (there are %d; add some with --accounts-file or --extra-cloud)",
                     threads, requested, workers, requested, members)
-    return max(1, threads)
+    return threads
 
 
 def _run(env: TempestEnv, install: TempestInstall, files: TempestFiles, test_ids: list[str], workers: int,

@@ -49,6 +49,7 @@ from tcup.subunit_reader import ResultListener, StreamRead, TeeReader, read_stre
 from tcup.tempest_config import TempestFiles
 from tcup.tempest_env import TempestEnv
 from tcup.test_index import TempestInstall
+from tcup.worker_suite import class_of
 
 __all__ = ["RunOutcome", "run_tests", "select_by_regex", "workspace_dir"]
 
@@ -143,11 +144,6 @@ def _prune_repository(workspace: Path) -> None:
 
 
 CLASS_TIMES = "tcup-class-times.json"
-
-
-def class_of(test_id: str) -> str:
-    """``pkg.mod.Class.test_x[attrs]`` -> ``pkg.mod.Class``."""
-    return test_id.split("[", 1)[0].rsplit(".", 1)[0]
 
 
 class _Timeline(testtools.StreamResult):

@@ -42,9 +42,8 @@ def load_tests(loader: unittest.TestLoader, tests: unittest.TestSuite, pattern: 
     return ThreadedSuite(suite, threads=threads, order=plan.get("order", []))
 
 
-def class_name(test: unittest.TestCase) -> str:
-    """``pkg.mod.Class`` of a test (or of unittest's setUpClass error holder)."""
-    test_id = test.id()
+def class_of(test_id: str) -> str:
+    """``pkg.mod.Class.test_x[attrs]`` -> ``pkg.mod.Class``."""
     return test_id.split("[", 1)[0].rsplit(".", 1)[0]
 
 
@@ -72,10 +71,10 @@ class ThreadedSuite(unittest.TestSuite):
         """The tests grouped by class, longest-known classes first, then in load order."""
         groups: dict[str, list[unittest.TestCase]] = {}
         for test in iterate_tests(self.inner):
-            groups.setdefault(class_name(test), []).append(test)
+            groups.setdefault(class_of(test.id()), []).append(test)
         rank = {name: i for i, name in enumerate(self.order)}
-        names = sorted(groups, key=lambda n: (rank.get(n, len(rank)), list(groups).index(n)))
-        return [groups[n] for n in names]
+        # NOTE: the sort is stable, so classes without a rank keep their load order
+        return [groups[n] for n in sorted(groups, key=lambda n: rank.get(n, len(rank)))]
 
     def run(self, result: Any, debug: bool = False) -> Any:
         work: queue.SimpleQueue[list[unittest.TestCase]] = queue.SimpleQueue()

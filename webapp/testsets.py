@@ -70,8 +70,8 @@ def case_key(name: str, uuid: str | None) -> str:
     return hashlib.sha1(f"{name}\x00{uuid or ''}".encode()).hexdigest()
 
 
-def resolve_cases(session: Session, cases: Sequence[tuple[str, UUID | str | None]]) -> list[int]:
-    """The ids of ``cases`` ((name, idempotent id as UUID or canonical text)), inserting the unknown ones.
+def resolve_cases(session: Session, cases: Sequence[Case]) -> list[int]:
+    """The ids of ``cases`` ((name, idempotent id in canonical text)), inserting the unknown ones.
 
     Commits its own short transaction when it inserts.
 
@@ -80,12 +80,11 @@ def resolve_cases(session: Session, cases: Sequence[tuple[str, UUID | str | None
     """
     cache = _cache_of(session)
     known = cache.by_case
-    keys: list[Case] = [(n, str(u)) if isinstance(u, UUID) else (n, u) for n, u in cases]
-    ids = [known.get(case) for case in keys]
+    ids = [known.get(case) for case in cases]
     if None not in ids:
         return ids  # type: ignore[return-value]
     missing = {case_key(name, uuid): (name, uuid)
-               for (name, uuid), case_id in zip(keys, ids, strict=True) if case_id is None}
+               for (name, uuid), case_id in zip(cases, ids, strict=True) if case_id is None}
     found = _load(session, cache, list(missing))
     new = sorted(k for k in missing if k not in found)
     if new:
@@ -96,7 +95,7 @@ def resolve_cases(session: Session, cases: Sequence[tuple[str, UUID | str | None
         session.commit()
         found.update(_load(session, cache, new))
     by_case = {missing[k]: case_id for k, case_id in found.items()}
-    return [case_id if case_id is not None else by_case[case] for case, case_id in zip(keys, ids, strict=True)]
+    return [case_id if case_id is not None else by_case[case] for case, case_id in zip(cases, ids, strict=True)]
 
 
 def _load(session: Session, cache: _Cache, keys: list[str]) -> dict[str, int]:
