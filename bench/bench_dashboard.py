@@ -47,8 +47,10 @@ def test_sets(count: int, size: int, rng: random.Random) -> list[list[tuple[str,
     guideline = load_guideline_text((INTEROP / "2020.06.json").read_text(), source="2020.06.json")
     entries = [(e.name, str(e.uuid) if e.uuid else None) for _, e in guideline.entries_for("platform")]
     required = {e.name for _, e in guideline.entries_for("platform", [Status.REQUIRED])}
-    extra = [(f"tempest.api.extra.test_mod{i // 50:03d}.Tests.test_{i:05d}", str(uuid.UUID(int=i + 1)))
-             for i in range(size * 2)]
+    extra = [
+        (f"tempest.api.extra.test_mod{i // 50:03d}.Tests.test_{i:05d}", str(uuid.UUID(int=i + 1)))
+        for i in range(size * 2)
+    ]
     sets = []
     for n in range(count):
         drop = set(rng.sample(sorted(required), k=n % 6))  # a few sets are compliant, others miss 1-5 tests
@@ -77,11 +79,25 @@ def fill(app: object, runs: int, clouds: int, tests: int, rng: random.Random) ->
             public = not signed or shared
             if public:
                 public_ids.append(run_id)
-            batch_runs.append({"pk": pk, "id": run_id, "cpid": f"cloud-{rng.randrange(clouds):05d}",
-                               "created_at": start + timedelta(minutes=15 * pk), "duration_seconds": 1800,
-                               "verification_status": int(shared and rng.random() < 0.2), "owner_id": None,
-                               "pubkey_id": None, "signed": signed, "shared": shared, "public": public, "meta": meta,
-                               "body_sha256": None, "test_count": sizes[which], "has_extended": False})
+            batch_runs.append(
+                {
+                    "pk": pk,
+                    "id": run_id,
+                    "cpid": f"cloud-{rng.randrange(clouds):05d}",
+                    "created_at": start + timedelta(minutes=15 * pk),
+                    "duration_seconds": 1800,
+                    "verification_status": int(shared and rng.random() < 0.2),
+                    "owner_id": None,
+                    "pubkey_id": None,
+                    "signed": signed,
+                    "shared": shared,
+                    "public": public,
+                    "meta": meta,
+                    "body_sha256": None,
+                    "test_count": sizes[which],
+                    "has_extended": False,
+                }
+            )
             batch_tests.append({"run_pk": pk, "packed": packed[which]})
             if len(batch_runs) == 5000 or pk == runs:
                 sess.execute(insert(Run), batch_runs)
@@ -134,9 +150,11 @@ def main() -> None:
             catalog.import_guidelines(sess, folder)
         began = time.perf_counter()
         public = fill(app, args.runs, args.clouds, args.tests, rng)
-        print(f"stored {args.runs:,} runs ({len(public):,} public) over {args.clouds} clouds, "
-              f"about {args.tests} passed tests each, in {time.perf_counter() - began:.0f} s "
-              f"({database(app).dialect})")
+        print(
+            f"stored {args.runs:,} runs ({len(public):,} public) over {args.clouds} clouds, "
+            f"about {args.tests} passed tests each, in {time.perf_counter() - began:.0f} s "
+            f"({database(app).dialect})"
+        )
         client = app.test_client()
         began = time.perf_counter()
         assert client.get("/scoring").status_code == 200
@@ -154,8 +172,10 @@ def main() -> None:
         for label, paths in pages:
             wall, cpu = timed(client, paths, args.requests)
             verdict = "ok" if p95(wall) <= 100 else "over 100 ms"
-            print(f"{label:42} {statistics.median(wall):8.1f} {p95(wall):8.1f} {max(wall):8.1f} "
-                  f"{statistics.median(cpu):8.1f} {p95(cpu):8.1f}  {verdict}")
+            print(
+                f"{label:42} {statistics.median(wall):8.1f} {p95(wall):8.1f} {max(wall):8.1f} "
+                f"{statistics.median(cpu):8.1f} {p95(cpu):8.1f}  {verdict}"
+            )
         print(f"{'scoring page, first (uncached) render':42} {cold:8.1f}")
         print(f"load average during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
         database(app).engine.dispose()

@@ -40,15 +40,22 @@ def main() -> None:
     print(f"Tempest {install.version}: {len(index.ids)} tests")
     print(f"index build (stestr list):    {build:8.3f} s (once per Tempest/plugin versions)")
     print(f"index load from cache:        {load * 1000:8.1f} ms")
-    for name, target in [("2020.06.json", "platform"), ("next.json", "platform"), ("2017.09.json", "platform"),
-                         ("2016.01.json", "platform"), ("add-ons/orchestration.2020.06.json", "orchestration")]:
+    for name, target in [
+        ("2020.06.json", "platform"),
+        ("next.json", "platform"),
+        ("2017.09.json", "platform"),
+        ("2016.01.json", "platform"),
+        ("add-ons/orchestration.2020.06.json", "orchestration"),
+    ]:
         raw = (interop / name).read_bytes()
         parse, guideline = timed(lambda raw=raw, name=name: load_guideline_text(raw, source=name), repeat=5)
         entries = select_entries(guideline, target)
         resolve, res = timed(lambda entries=entries: resolve_entries(entries, index), repeat=5)
         total = parse + load + resolve
-        print(f"{name:38s} {len(entries):4d} entries: parse {parse * 1000:6.1f} ms, resolve {resolve * 1000:6.1f} ms,"
-              f" load+parse+resolve {total * 1000:6.1f} ms  {res.counts()}")
+        print(
+            f"{name:38s} {len(entries):4d} entries: parse {parse * 1000:6.1f} ms, resolve {resolve * 1000:6.1f} ms,"
+            f" load+parse+resolve {total * 1000:6.1f} ms  {res.counts()}"
+        )
 
 
 if __name__ == "__main__":

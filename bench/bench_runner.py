@@ -116,8 +116,9 @@ def overhead(cloud: Path, interop: Path, stream: Path | None) -> list[tuple[str,
     from tcup.uploader import upload_run
 
     rows: list[tuple[str, float]] = []
-    seconds, _ = timed(lambda: subprocess.run([sys.executable, "-m", "tcup", "--help"], check=True,
-                                              capture_output=True))
+    seconds, _ = timed(
+        lambda: subprocess.run([sys.executable, "-m", "tcup", "--help"], check=True, capture_output=True)
+    )
     rows.append(("CLI start-up (tcup --help)", seconds))
     creds = resolve_credentials(cloud="devcloud", config_file=cloud / "etc" / "clouds.yaml")
     seconds, facts = timed(lambda: discover_cloud(creds))
@@ -130,8 +131,9 @@ def overhead(cloud: Path, interop: Path, stream: Path | None) -> list[tuple[str,
     rows.append((f"test index ({len(index.ids)} tests, cached)", seconds))
     seconds, guideline = timed(lambda: load_guideline(str(interop / "2020.06.json")))
     rows.append(("load guideline 2020.06", seconds))
-    selection = Selection(guidelines=[GuidelineTarget(guideline=guideline, target="platform")],
-                          capabilities=CAPABILITIES)
+    selection = Selection(
+        guidelines=[GuidelineTarget(guideline=guideline, target="platform")], capabilities=CAPABILITIES
+    )
     seconds, (ids, resolutions, _) = timed(lambda: _select(selection, index))
     rows.append((f"select and resolve ({len(ids)} tests)", seconds))
     with tempfile.TemporaryDirectory() as tmp:
@@ -157,10 +159,23 @@ def overhead(cloud: Path, interop: Path, stream: Path | None) -> list[tuple[str,
 
 def tcup_run(cloud: Path, interop: Path, output: Path, concurrency: int | None) -> float:
     """Wall time of ``tcup run`` as a subprocess."""
-    args = [sys.executable, "-m", "tcup", "run", "--os-cloud", "devcloud",
-            "--os-client-config-file", str(cloud / "etc" / "clouds.yaml"),
-            "--accounts-file", str(cloud / "etc" / "accounts.yaml"), "-g", str(interop / "2020.06.json"),
-            "--output", str(output), "--no-progress"]
+    args = [
+        sys.executable,
+        "-m",
+        "tcup",
+        "run",
+        "--os-cloud",
+        "devcloud",
+        "--os-client-config-file",
+        str(cloud / "etc" / "clouds.yaml"),
+        "--accounts-file",
+        str(cloud / "etc" / "accounts.yaml"),
+        "-g",
+        str(interop / "2020.06.json"),
+        "--output",
+        str(output),
+        "--no-progress",
+    ]
     for cap in CAPABILITIES:
         args += ["-c", cap]
     if concurrency:
@@ -178,16 +193,34 @@ def bare_tempest_run(cloud: Path, work: Path, tempest_conf_dir: Path, ids: list[
     env = find_tempest()
     workspace = work / "workspace"
     if not (workspace / ".stestr.conf").is_file():
-        subprocess.run([str(env.tempest), "init", "--workspace-path", str(work / "workspaces.yaml"),
-                        "--name", "bench", str(workspace)], check=True, capture_output=True)
+        subprocess.run(
+            [
+                str(env.tempest),
+                "init",
+                "--workspace-path",
+                str(work / "workspaces.yaml"),
+                "--name",
+                "bench",
+                str(workspace),
+            ],
+            check=True,
+            capture_output=True,
+        )
     names = sorted({re.sub(r"\[.*\]", "", i) for i in ids})
     include = work / "include-list.txt"
     include.write_text("\n".join(f"^{re.escape(n)}(?:\\[|$)" for n in names) + "\n")
     clean_env = {k: v for k, v in os.environ.items() if not k.startswith("OS_")}
-    command = [str(env.tempest), "run", "--config-file", str(tempest_conf_dir / "etc" / "tempest.conf"),
-               "--concurrency", str(concurrency), "--include-list", str(include)]
-    seconds, proc = timed(lambda: subprocess.run(command, cwd=workspace, capture_output=True, text=True,
-                                                 env=clean_env))
+    command = [
+        str(env.tempest),
+        "run",
+        "--config-file",
+        str(tempest_conf_dir / "etc" / "tempest.conf"),
+        "--concurrency",
+        str(concurrency),
+        "--include-list",
+        str(include),
+    ]
+    seconds, proc = timed(lambda: subprocess.run(command, cwd=workspace, capture_output=True, text=True, env=clean_env))
     if "Totals" not in proc.stdout:
         raise SystemExit(f"tempest run failed ({proc.returncode}):\n{proc.stdout[-2000:]}{proc.stderr[-2000:]}")
     return float(seconds)
@@ -197,8 +230,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--devcloud-dir", help="use this running devcloud instead of starting one")
     parser.add_argument("--repeat", type=int, default=1, help="runs of each kind (median reported)")
-    parser.add_argument("--concurrency", default="",
-                        help="comma-separated tcup --concurrency values (default: tcup's default only)")
+    parser.add_argument(
+        "--concurrency", default="", help="comma-separated tcup --concurrency values (default: tcup's default only)"
+    )
     args = parser.parse_args()
     interop = Path(os.environ.get("TCUP_INTEROP_DIR", REPO.parent / "shared" / "interop"))
     if not (interop / "2020.06.json").is_file():
@@ -226,8 +260,9 @@ def main() -> int:
         creds = resolve_credentials(cloud="devcloud", config_file=cloud / "etc" / "clouds.yaml")
         facts = discover_cloud(creds)
         conf_dir = work / "bare-conf"
-        write_tempest_files(conf_dir, facts, creds,
-                            plan_accounts(creds, facts, read_accounts_file(cloud / "etc" / "accounts.yaml")))
+        write_tempest_files(
+            conf_dir, facts, creds, plan_accounts(creds, facts, read_accounts_file(cloud / "etc" / "accounts.yaml"))
+        )
         from tcup.subunit_reader import read_results_file
 
         test_ids = [r.test_id for r in read_results_file(warm / "tempest.subunit").results]
@@ -240,8 +275,10 @@ def main() -> int:
             for level in levels:
                 runs[level].append(tcup_run(cloud, interop, work / f"run-{level}-{i}", level))
         bare_median, bare_min = statistics.median(bare), min(bare)
-        print(f"\n== wall time, interop 2020.06 identity/image/object ({len(test_ids)} tests), {cpus} CPUs, "
-              f"load average {os.getloadavg()[0]:.1f}")
+        print(
+            f"\n== wall time, interop 2020.06 identity/image/object ({len(test_ids)} tests), {cpus} CPUs, "
+            f"load average {os.getloadavg()[0]:.1f}"
+        )
         print(f"  {'':<44} {'median':>8} {'min':>7}  runs")
         bare_label = f"bare tempest run --concurrency {cpus}"
         print(f"  {bare_label:<44} {bare_median:7.1f}s {bare_min:6.1f}s  {_all(bare)}")
@@ -250,8 +287,10 @@ def main() -> int:
             used = json.loads((work / f"run-{level}-0" / "summary.json").read_text())
             shape = f"{used['concurrency']} workers x {used.get('io_threads', 1)} threads"
             label = f"tcup run --concurrency {level} ({shape})" if level else f"tcup run (default: {shape})"
-            print(f"  {label:<44} {median:7.1f}s {best:6.1f}s  {_all(times)}  ratio {median / bare_median:.2f} "
-                  f"(min/min {best / bare_min:.2f}) {'OK' if median <= 0.7 * bare_median else '(goal 0.70)'}")
+            print(
+                f"  {label:<44} {median:7.1f}s {best:6.1f}s  {_all(times)}  ratio {median / bare_median:.2f} "
+                f"(min/min {best / bare_min:.2f}) {'OK' if median <= 0.7 * bare_median else '(goal 0.70)'}"
+            )
     return 0
 
 

@@ -42,6 +42,7 @@ def synthetic_guideline(rng: np.random.Generator) -> tuple[dict[str, Capability]
             flag = None
             if rng.random() < 0.05:
                 from interop_model.guidelines import Flag
+
                 flag = Flag(reason="D401 synthetic", code="D401")
             aliases = (name + "_old",) if rng.random() < 0.1 else ()
             entries.append(TestEntry(name=name, uuid=test_id, stored_id=f"id-{test_id}", aliases=aliases, flag=flag))
@@ -51,8 +52,9 @@ def synthetic_guideline(rng: np.random.Generator) -> tuple[dict[str, Capability]
     return definitions, names, ids
 
 
-def synthetic_runs(n_runs: int, names: list[str], ids: list[str],
-                   rng: np.random.Generator) -> tuple[pd.DataFrame, pd.DataFrame]:
+def synthetic_runs(
+    n_runs: int, names: list[str], ids: list[str], rng: np.random.Generator
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """n_runs x 2,000 results; 1 in 10 runs carries no idempotent ids (matched by name)."""
     n_tests = len(names)
     clouds = max(n_runs // RUNS_PER_CLOUD, 1)
@@ -62,12 +64,14 @@ def synthetic_runs(n_runs: int, names: list[str], ids: list[str],
     cloud_quality = rng.uniform(0.97, 1.0, size=clouds)[np.arange(n_runs) % clouds]
     passed = rng.random(n_runs * n_tests) < np.repeat(cloud_quality, n_tests)
     no_ids = np.repeat(rng.random(n_runs) < 0.1, n_tests)
-    results = pd.DataFrame({
-        T.RUN: run,
-        T.TEST: pd.Categorical.from_codes(test, categories=names),
-        T.UUID_: pd.Categorical.from_codes(np.where(no_ids, -1, test), categories=ids),
-        T.PASSED: passed,
-    })
+    results = pd.DataFrame(
+        {
+            T.RUN: run,
+            T.TEST: pd.Categorical.from_codes(test, categories=names),
+            T.UUID_: pd.Categorical.from_codes(np.where(no_ids, -1, test), categories=ids),
+            T.PASSED: passed,
+        }
+    )
     return runs, results
 
 
@@ -89,8 +93,9 @@ def main() -> None:
     definitions, names, ids = synthetic_guideline(rng)
     entries = T.entries_frame(definitions)
     caps = pd.Index(list(definitions), name=T.CAPABILITY)
-    marks = pd.DataFrame(rng.choice(["0", "1"], size=(len(caps), len(T.CRITERIA))).astype(object),
-                         index=caps, columns=list(T.CRITERIA)).assign(**{T.NON_ADMIN: "1"})
+    marks = pd.DataFrame(
+        rng.choice(["0", "1"], size=(len(caps), len(T.CRITERIA))).astype(object), index=caps, columns=list(T.CRITERIA)
+    ).assign(**{T.NON_ADMIN: "1"})
     admin = pd.Series(False, index=caps, dtype=object)
 
     def pipeline(runs: pd.DataFrame, results: pd.DataFrame) -> pd.DataFrame:
@@ -100,25 +105,34 @@ def main() -> None:
         scored["deployed"] = evidence["deployed"].fillna(0).astype(int).astype(str)
         return score(scored, WEIGHTS, 74)
 
-    print(f"{CAPABILITIES} capabilities x {TESTS_PER_CAPABILITY} tests = {len(entries)} test entries; "
-          f"{RUNS_PER_CLOUD} runs per cloud (the latest counts)")
-    print(f"{'runs':>8} {'result rows':>12} {'wall s':>7} {'cpu s':>7} {'wall/1k runs':>13} {'ratio':>6} "
-          f"{'cpu ratio':>9}")
+    print(
+        f"{CAPABILITIES} capabilities x {TESTS_PER_CAPABILITY} tests = {len(entries)} test entries; "
+        f"{RUNS_PER_CLOUD} runs per cloud (the latest counts)"
+    )
+    print(
+        f"{'runs':>8} {'result rows':>12} {'wall s':>7} {'cpu s':>7} {'wall/1k runs':>13} {'ratio':>6} {'cpu ratio':>9}"
+    )
     first: tuple[int, float, float] | None = None
     for n in args.runs:
         runs, results = synthetic_runs(n, names, ids, rng)
         wall, cpu = timed(lambda runs=runs, results=results: pipeline(runs, results))
         first = first or (n, wall, cpu)
         ratio, cpu_ratio = (wall / first[1]) / (n / first[0]), (cpu / first[2]) / (n / first[0])
-        print(f"{n:>8,} {len(results):>12,} {wall:>7.3f} {cpu:>7.3f} {wall / n * 1000:>13.4f} {ratio:>6.2f} "
-              f"{cpu_ratio:>9.2f}")
+        print(
+            f"{n:>8,} {len(results):>12,} {wall:>7.3f} {cpu:>7.3f} {wall / n * 1000:>13.4f} {ratio:>6.2f} "
+            f"{cpu_ratio:>9.2f}"
+        )
         del runs, results
     print("ratio = (time / time at the smallest size) / (runs / smallest size); 1.00 is linear growth")
-    reports = [RunReport(cpid=f"cpid-{i % 50}", duration_seconds=1,
-                         results=tuple(CaseResult(test_id=name) for name in names)) for i in range(200)]
+    reports = [
+        RunReport(cpid=f"cpid-{i % 50}", duration_seconds=1, results=tuple(CaseResult(test_id=name) for name in names))
+        for i in range(200)
+    ]
     seconds, _ = timed(lambda: T.results_frames(reports), repeat=1)
-    print(f"flattening 200 RunReports x {len(names)} results into frames: {seconds:.3f} s "
-          f"(the service can hand over frames or categorical columns directly)")
+    print(
+        f"flattening 200 RunReports x {len(names)} results into frames: {seconds:.3f} s "
+        f"(the service can hand over frames or categorical columns directly)"
+    )
 
 
 if __name__ == "__main__":

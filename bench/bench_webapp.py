@@ -100,8 +100,18 @@ class Seed:
             signed = kind < 0.3
             shared = signed and kind < 0.2
             run_id = str(uuid.UUID(int=rnd.getrandbits(128), version=4))
-            self.rows.append((i + 1, run_id, f"cloud-{rnd.randrange(500):03d}", created, rnd.randint(600, 9000),
-                              signed, shared, i % 200))
+            self.rows.append(
+                (
+                    i + 1,
+                    run_id,
+                    f"cloud-{rnd.randrange(500):03d}",
+                    created,
+                    rnd.randint(600, 9000),
+                    signed,
+                    shared,
+                    i % 200,
+                )
+            )
         self.sets = [sorted(rnd.sample(range(len(self.pool)), tests)) for _ in range(200)]
 
 
@@ -132,17 +142,34 @@ def seed_ours(url: str, seed: Seed) -> dict[str, Any]:
     started = time.monotonic()
     with psycopg.connect(host=parts.host, port=parts.port, user=parts.username, dbname=parts.database) as conn:
         with conn.cursor() as cur:
-            with cur.copy("COPY runs (pk, id, cpid, created_at, duration_seconds, verification_status, owner_id, "
-                          "pubkey_id, signed, shared, public, meta, test_count, has_extended) FROM STDIN") as copy:
+            with cur.copy(
+                "COPY runs (pk, id, cpid, created_at, duration_seconds, verification_status, owner_id, "
+                "pubkey_id, signed, shared, public, meta, test_count, has_extended) FROM STDIN"
+            ) as copy:
                 for pk, run_id, cpid, created, duration, signed, shared, _ in seed.rows:
                     meta: dict[str, str] = {}
                     if signed:
                         meta["user"] = "bench-owner"
                     if shared:
                         meta.update(shared="true", guideline=f"{GUIDELINE}.json", target="platform")
-                    copy.write_row((pk, run_id, cpid, created, duration, 0, user.id if signed else None,
-                                    record.id if signed else None, signed, shared, (not signed) or shared,
-                                    json.dumps(meta), seed.tests, False))
+                    copy.write_row(
+                        (
+                            pk,
+                            run_id,
+                            cpid,
+                            created,
+                            duration,
+                            0,
+                            user.id if signed else None,
+                            record.id if signed else None,
+                            signed,
+                            shared,
+                            (not signed) or shared,
+                            json.dumps(meta),
+                            seed.tests,
+                            False,
+                        )
+                    )
             with cur.copy("COPY run_tests (run_pk, packed) FROM STDIN (FORMAT BINARY)") as copy:
                 copy.set_types(["int4", "bytea"])
                 for pk, *_rest, set_no in seed.rows:
@@ -164,8 +191,11 @@ def seed_refstack(peer_dir: Path, seed: Seed, *, full_runs: int, light_tests: in
     data.mkdir(exist_ok=True)
     started = time.monotonic()
     public: list[str] = []
-    with (data / "test.tsv").open("w") as tests, (data / "results.tsv").open("w") as results, \
-            (data / "meta.tsv").open("w") as metas:
+    with (
+        (data / "test.tsv").open("w") as tests,
+        (data / "results.tsv").open("w") as results,
+        (data / "meta.tsv").open("w") as metas,
+    ):
         full_from = seed.runs - full_runs
         for index, (_pk, run_id, cpid, created, duration, signed, shared, set_no) in enumerate(seed.rows):
             stamp = created.strftime("%Y-%m-%d %H:%M:%S")
@@ -182,14 +212,19 @@ def seed_refstack(peer_dir: Path, seed: Seed, *, full_runs: int, light_tests: in
                 public.append(run_id)
     sql = f"""
 SET unique_checks=0; SET foreign_key_checks=0;
-LOAD DATA LOCAL INFILE '{data / 'test.tsv'}' INTO TABLE test
+LOAD DATA LOCAL INFILE '{data / "test.tsv"}' INTO TABLE test
   (id, cpid, duration_seconds, created_at, updated_at, verification_status);
-LOAD DATA LOCAL INFILE '{data / 'results.tsv'}' INTO TABLE results (test_id, name, uuid, created_at);
-LOAD DATA LOCAL INFILE '{data / 'meta.tsv'}' INTO TABLE meta (test_id, meta_key, value, created_at);
+LOAD DATA LOCAL INFILE '{data / "results.tsv"}' INTO TABLE results (test_id, name, uuid, created_at);
+LOAD DATA LOCAL INFILE '{data / "meta.tsv"}' INTO TABLE meta (test_id, meta_key, value, created_at);
 SET unique_checks=1; SET foreign_key_checks=1;
 """
-    subprocess.run(["mariadb", "--no-defaults", "--local-infile=1", "-S", str(sock), "-uroot", "refstack"],
-                   input=sql, text=True, check=True, timeout=3600)
+    subprocess.run(
+        ["mariadb", "--no-defaults", "--local-infile=1", "-S", str(sock), "-uroot", "refstack"],
+        input=sql,
+        text=True,
+        check=True,
+        timeout=3600,
+    )
     log(f"refstack: {seed.runs} runs loaded in {time.monotonic() - started:.0f} s")
     return public
 
@@ -205,9 +240,22 @@ class OurServer:
         self.base = f"http://127.0.0.1:{self.port}"
         env = {**os.environ, "DATABASE_URL": url}
         self.log = open(Path("/tmp") / f"tcup-bench-{self.port}.log", "w")  # noqa: SIM115
-        self.process = subprocess.Popen([sys.executable, "-m", "webapp.cli", "serve", "--workers", str(workers),
-                                         "--bind", f"127.0.0.1:{self.port}"], env=env, stdout=self.log,
-                                        stderr=subprocess.STDOUT, cwd=REPO)
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "webapp.cli",
+                "serve",
+                "--workers",
+                str(workers),
+                "--bind",
+                f"127.0.0.1:{self.port}",
+            ],
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            cwd=REPO,
+        )
         wait_http(self.base + "/v1/results")
 
     def stop(self) -> None:
@@ -278,8 +326,13 @@ def register_smoke_user(url: str, directory: Path) -> Path:
 
 def run_smoke(base: str, key: Path) -> str:
     """The peer's smoke.py (18 RefStack API checks) against ``base``; returns its last line."""
-    done = subprocess.run([sys.executable, str(PEER / "smoke.py"), base, "--key", str(key), "--openid",
-                           "test-open-id"], capture_output=True, text=True, timeout=300, check=False)
+    done = subprocess.run(
+        [sys.executable, str(PEER / "smoke.py"), base, "--key", str(key), "--openid", "test-open-id"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     failed = [line for line in done.stdout.splitlines() if line.startswith("FAIL")]
     for line in failed:
         log(f"  smoke {line}")
@@ -289,8 +342,19 @@ def run_smoke(base: str, key: Path) -> str:
 # -- phases ----------------------------------------------------------------------------------
 
 
-def phases(load: ModuleType, base: str, pids: list[int], run_ids: list[str], *, ours: bool, uploads: int,
-           list_pages: int, requests: int, concurrency: int, limit_s: float) -> dict[str, Any]:
+def phases(
+    load: ModuleType,
+    base: str,
+    pids: list[int],
+    run_ids: list[str],
+    *,
+    ours: bool,
+    uploads: int,
+    list_pages: int,
+    requests: int,
+    concurrency: int,
+    limit_s: float,
+) -> dict[str, Any]:
     """Upload, list, get and compliance against one server; each phase bounded in count and time."""
     client = load.Client(base, 120)
     required = required_tests()
@@ -305,8 +369,8 @@ def phases(load: ModuleType, base: str, pids: list[int], run_ids: list[str], *, 
 
     rnd = random.Random(3)
     shuffled = rnd.sample(run_ids, len(run_ids))
-    warm = shuffled[:len(shuffled) // 4]  # warm-ups read other runs than the measured ones
-    sample = [rnd.choice(shuffled[len(shuffled) // 4:]) for _ in range(requests)]
+    warm = shuffled[: len(shuffled) // 4]  # warm-ups read other runs than the measured ones
+    sample = [rnd.choice(shuffled[len(shuffled) // 4 :]) for _ in range(requests)]
     req_q = f"/v1/guidelines/{GUIDELINE}/tests?target=platform&type=required"
 
     def list_page(i: int) -> tuple[bool, int]:
@@ -331,8 +395,12 @@ def phases(load: ModuleType, base: str, pids: list[int], run_ids: list[str], *, 
         sum(1 for t in wanted if t in passed)
         return True, 200
 
-    plan = [("upload", upload, uploads), ("list", list_page, requests), ("get_one", get_one, requests),
-            ("compliance", compliance, requests)]
+    plan = [
+        ("upload", upload, uploads),
+        ("list", list_page, requests),
+        ("get_one", get_one, requests),
+        ("compliance", compliance, requests),
+    ]
     for name, fn, count in plan:
         if name != "upload":  # warm every worker (caches, connections) before measuring, as a live server is
             warm_fn = fn if name == "list" else (lambda i, f=fn: f(i, warm))  # type: ignore[misc]
@@ -343,9 +411,11 @@ def phases(load: ModuleType, base: str, pids: list[int], run_ids: list[str], *, 
                 n = max(10, uploads // 5)
             result = load.run_phase(f"{name}@{conc}", n, conc, limit_s, fn)
             results[f"{name}@{conc}"] = result
-            log(f"  {name:<10} c={conc}: {result['requests']:>4} req, {result['req_per_s']} req/s, "
+            log(
+                f"  {name:<10} c={conc}: {result['requests']:>4} req, {result['req_per_s']} req/s, "
                 f"p50 {result['p50_ms']} ms, p99 {result['p99_ms']} ms, cpu {result.get('server_cpu_ms_per_req')} "
-                f"ms/req, errors {result['errors']} {result['codes'] if result['errors'] else ''}")
+                f"ms/req, errors {result['errors']} {result['codes'] if result['errors'] else ''}"
+            )
     return results
 
 
@@ -368,8 +438,10 @@ def report(ours: dict[str, Any], theirs: dict[str, Any] | None, concurrency: int
                 speed = mine["req_per_s"] / other["req_per_s"] if other["req_per_s"] else float("nan")
                 cpu_o, cpu_m = other.get("server_cpu_ms_per_req"), mine.get("server_cpu_ms_per_req")
                 ratio = cpu_o / cpu_m if cpu_o and cpu_m else float("nan")
-                row += (f"{other['req_per_s']:>16}{other['p50_ms']:>9}{other.get('server_cpu_ms_per_req', '-'):>9}"
-                        f"{speed:>9.1f}x{ratio:>9.1f}x")
+                row += (
+                    f"{other['req_per_s']:>16}{other['p50_ms']:>9}{other.get('server_cpu_ms_per_req', '-'):>9}"
+                    f"{speed:>9.1f}x{ratio:>9.1f}x"
+                )
             print(row, file=out)
     return out.getvalue()
 
@@ -406,9 +478,18 @@ def main() -> int:
             log(f"RefStack {figures['refstack_smoke']}")
             public = seed_refstack(args.peer_dir, seed, full_runs=args.full_runs, light_tests=args.light_tests)
             log("RefStack phases")
-            theirs = phases(load, peer["base"], peer["pids"], public, ours=False, uploads=args.uploads,
-                            list_pages=args.list_pages, requests=args.requests, concurrency=args.concurrency,
-                            limit_s=args.phase_limit_s)
+            theirs = phases(
+                load,
+                peer["base"],
+                peer["pids"],
+                public,
+                ours=False,
+                uploads=args.uploads,
+                list_pages=args.list_pages,
+                requests=args.requests,
+                concurrency=args.concurrency,
+                limit_s=args.phase_limit_s,
+            )
             figures["refstack"] = theirs
         finally:
             refstack_down(args.peer_dir)
@@ -422,16 +503,31 @@ def main() -> int:
         figures["ours_db_bytes"] = seeded["db_bytes"]
         ours_server = OurServer(url, args.workers)
         try:
-            subprocess.run([sys.executable, "-m", "webapp.cli", "import-guidelines", str(INTEROP)], check=True,
-                           env={**os.environ, "DATABASE_URL": url}, stdout=subprocess.DEVNULL, timeout=600, cwd=REPO)
+            subprocess.run(
+                [sys.executable, "-m", "webapp.cli", "import-guidelines", str(INTEROP)],
+                check=True,
+                env={**os.environ, "DATABASE_URL": url},
+                stdout=subprocess.DEVNULL,
+                timeout=600,
+                cwd=REPO,
+            )
             key = register_smoke_user(url, server.root)
             figures["ours_smoke"] = run_smoke(ours_server.base, key)
             log(f"ours {figures['ours_smoke']}")
             postmaster = int((server.data_dir / "postmaster.pid").read_text().split()[0])
             log("our phases")
-            ours = phases(load, ours_server.base, [ours_server.process.pid, postmaster], seeded["newest_public"],
-                          ours=True, uploads=args.uploads, list_pages=args.list_pages, requests=args.requests,
-                          concurrency=args.concurrency, limit_s=args.phase_limit_s)
+            ours = phases(
+                load,
+                ours_server.base,
+                [ours_server.process.pid, postmaster],
+                seeded["newest_public"],
+                ours=True,
+                uploads=args.uploads,
+                list_pages=args.list_pages,
+                requests=args.requests,
+                concurrency=args.concurrency,
+                limit_s=args.phase_limit_s,
+            )
             figures["ours"] = ours
         finally:
             ours_server.stop()
@@ -440,19 +536,26 @@ def main() -> int:
 
     table = report(figures["ours"], theirs, args.concurrency)
     print(table)
-    print(f"smoke.py (RefStack API checks): ours: {figures.get('ours_smoke')}; "
-          f"RefStack: {figures.get('refstack_smoke', 'not run')}")
+    print(
+        f"smoke.py (RefStack API checks): ours: {figures.get('ours_smoke')}; "
+        f"RefStack: {figures.get('refstack_smoke', 'not run')}"
+    )
+
     def peak(results: dict[str, Any]) -> tuple[float, str]:
         return max((r["req_per_s"], k) for k, r in results.items() if k.startswith("upload@"))
 
     if theirs:
         (mine, at), (other, other_at) = peak(figures["ours"]), peak(theirs)
-        print(f"peak upload throughput: ours {mine} req/s ({at}), RefStack {other} req/s ({other_at}): "
-              f"{mine / other:.1f}x (goal >= 20x)")
+        print(
+            f"peak upload throughput: ours {mine} req/s ({at}), RefStack {other} req/s ({other_at}): "
+            f"{mine / other:.1f}x (goal >= 20x)"
+        )
         figures["peak_upload_ratio"] = mine / other
     latency = {p: figures["ours"][f"{p}@1"]["p50_ms"] for p in ("get_one", "compliance")}
-    print(f"ours at concurrency 1: run detail p50 {latency['get_one']} ms, compliance p50 {latency['compliance']} ms "
-          f"(goal <= 20 ms each)")
+    print(
+        f"ours at concurrency 1: run detail p50 {latency['get_one']} ms, compliance p50 {latency['compliance']} ms "
+        f"(goal <= 20 ms each)"
+    )
     if args.out:
         args.out.write_text(json.dumps(figures, indent=1, default=str))
     return 0

@@ -96,8 +96,9 @@ class ComplianceReport:
         """A JSON-ready view, as the API and ``tcup run`` write it."""
         required = self.totals[Status.REQUIRED]
         distinct = {t.name for c in self.capabilities if c.status is Status.REQUIRED for t in c.tests}
-        distinct_passed = {t.name for c in self.capabilities if c.status is Status.REQUIRED
-                           for t in c.tests if t.passed}
+        distinct_passed = {
+            t.name for c in self.capabilities if c.status is Status.REQUIRED for t in c.tests if t.passed
+        }
         non_flagged = required.count - required.flag_pass - required.flag_fail
         return {
             "guideline": self.guideline,
@@ -108,14 +109,19 @@ class ComplianceReport:
             "compliant_by_id": self.compliant_by_id,
             "verdict": "YES" if self.refstack_compliant else "NO",
             "required": {
-                "count": required.count, "passed": required.passed,
-                "flag_pass": required.flag_pass, "flag_fail": required.flag_fail,
+                "count": required.count,
+                "passed": required.passed,
+                "flag_pass": required.flag_pass,
+                "flag_fail": required.flag_fail,
                 "percent": _percent(required.passed, required.count),
                 "percent_non_flagged": _percent(required.passed - required.flag_pass, non_flagged),
-                "distinct_tests": len(distinct), "distinct_passed": len(distinct_passed),
+                "distinct_tests": len(distinct),
+                "distinct_passed": len(distinct_passed),
             },
-            "totals": {s.value: {"count": t.count, "passed": t.passed, "flag_pass": t.flag_pass,
-                                 "flag_fail": t.flag_fail} for s, t in self.totals.items()},
+            "totals": {
+                s.value: {"count": t.count, "passed": t.passed, "flag_pass": t.flag_pass, "flag_fail": t.flag_fail}
+                for s, t in self.totals.items()
+            },
             "prerequisites": list(self.prerequisites),
             "capabilities": [_capability_dict(c) for c in self.capabilities],
         }
@@ -151,11 +157,21 @@ def _plan(guideline: Guideline, target: str) -> _Plan:
     capabilities = []
     for name, status in sorted(guideline.target_statuses(target).items(), key=lambda kv: (order[kv[1]], kv[0])):
         capability = guideline.capabilities.get(name)
-        entries = None if capability is None else tuple(
-            _PlannedEntry(name=e.name, uuid=e.uuid, uuid_int=e.uuid.int if e.uuid is not None else None,
-                          names=e.names() if aliases_count else (e.name,), flagged=e.flagged,
-                          flag_reason=e.flag.reason if e.flag else None)
-            for e in capability.tests)
+        entries = (
+            None
+            if capability is None
+            else tuple(
+                _PlannedEntry(
+                    name=e.name,
+                    uuid=e.uuid,
+                    uuid_int=e.uuid.int if e.uuid is not None else None,
+                    names=e.names() if aliases_count else (e.name,),
+                    flagged=e.flagged,
+                    flag_reason=e.flag.reason if e.flag else None,
+                )
+                for e in capability.tests
+            )
+        )
         capabilities.append((name, status, entries))
     plan = _Plan(program=program, capabilities=tuple(capabilities))
     if len(_plans) >= 64:
@@ -188,8 +204,12 @@ def evaluate(guideline: Guideline, target: str, run: RunReport) -> ComplianceRep
     totals = {s: _totals([c for c in results if c.status is s]) for s in STATUSES}
     required = [t for c in results if c.status is Status.REQUIRED for t in c.tests]
     return ComplianceReport(
-        guideline=guideline.id, schema=guideline.schema, target=target, program=program.name,
-        capabilities=tuple(results), totals=totals,
+        guideline=guideline.id,
+        schema=guideline.schema,
+        target=target,
+        program=program.name,
+        capabilities=tuple(results),
+        totals=totals,
         refstack_compliant=all(t.passed_by_name or t.flagged for t in required),
         compliant_by_id=all(t.passed or t.flagged for t in required),
         prerequisites=program.prerequisites,
@@ -213,9 +233,17 @@ def _judge(entry: _PlannedEntry, by_name: dict[str, CaseResult], by_id: dict[int
         seen = id_hit
     if seen is None:
         return TestVerdict(entry.name, entry.uuid, entry.flagged, entry.flag_reason, False, False, None, None, None)
-    return TestVerdict(entry.name, entry.uuid, entry.flagged, entry.flag_reason, hit is not None, id_passed,
-                       seen.test_id if seen.test_id != entry.name else None, seen.outcome.value,
-                       seen.reason if seen.outcome is not Outcome.SUCCESS else None)
+    return TestVerdict(
+        entry.name,
+        entry.uuid,
+        entry.flagged,
+        entry.flag_reason,
+        hit is not None,
+        id_passed,
+        seen.test_id if seen.test_id != entry.name else None,
+        seen.outcome.value,
+        seen.reason if seen.outcome is not Outcome.SUCCESS else None,
+    )
 
 
 def _capability_dict(c: CapabilityResult) -> dict[str, Any]:
@@ -224,12 +252,27 @@ def _capability_dict(c: CapabilityResult) -> dict[str, Any]:
     for t in c.tests:
         state = t.state
         counts[state] += 1
-        tests.append({"name": t.name, "idempotent_id": str(t.idempotent_id) if t.idempotent_id else None,
-                      "state": state, "flagged": t.flagged, "flag_reason": t.flag_reason,
-                      "passed_by_name": t.passed_by_name, "passed_by_id": t.passed_by_id, "matched_as": t.matched_as})
-    return {"name": c.name, "status": c.status.value, "defined": c.defined,
-            "complete": all(t["state"] == "passed" or t["flagged"] for t in tests), "total": len(tests),
-            **counts, "tests": tests}
+        tests.append(
+            {
+                "name": t.name,
+                "idempotent_id": str(t.idempotent_id) if t.idempotent_id else None,
+                "state": state,
+                "flagged": t.flagged,
+                "flag_reason": t.flag_reason,
+                "passed_by_name": t.passed_by_name,
+                "passed_by_id": t.passed_by_id,
+                "matched_as": t.matched_as,
+            }
+        )
+    return {
+        "name": c.name,
+        "status": c.status.value,
+        "defined": c.defined,
+        "complete": all(t["state"] == "passed" or t["flagged"] for t in tests),
+        "total": len(tests),
+        **counts,
+        "tests": tests,
+    }
 
 
 def _totals(caps: list[CapabilityResult]) -> StatusTotals:

@@ -35,13 +35,27 @@ from interop_model.guidelines import (
 SUPPORTED_SCHEMAS = ("1.0", "1.2", "1.3", "1.4", "1.5", "1.6", "2.0")
 
 _CAPABILITY_KEYS = {
-    "achievements", "admin", "description", "project", "tests", "required-since", "required_since",
-    "status", "guidelines", "flagged", "name", "core",
+    "achievements",
+    "admin",
+    "description",
+    "project",
+    "tests",
+    "required-since",
+    "required_since",
+    "status",
+    "guidelines",
+    "flagged",
+    "name",
+    "core",
 }
 _TEST_KEYS = {"idempotent_id", "aliases", "flagged"}
 # Misspellings seen in real files, beyond what a fuzzy match finds.
-_KNOWN_MISSPELLINGS = {"flag": "flagged", "acheivements": "achievements", "descriptin": "description",
-                       "idempotent-id": "idempotent_id"}
+_KNOWN_MISSPELLINGS = {
+    "flag": "flagged",
+    "acheivements": "achievements",
+    "descriptin": "description",
+    "idempotent-id": "idempotent_id",
+}
 _FLAG_CODE = re.compile(r"^\[?(D\d{3})\]?")
 
 
@@ -52,8 +66,10 @@ def load_guideline_text(text: str | bytes, *, source: str) -> Guideline:
     except json.JSONDecodeError as exc:
         raise InvalidGuideline(
             source,
-            [f"not valid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
-             " (fix the file, or point --guideline at another one)"],
+            [
+                f"not valid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
+                " (fix the file, or point --guideline at another one)"
+            ],
         ) from None
     except UnicodeDecodeError as exc:
         raise InvalidGuideline(source, [f"not UTF-8 text: {exc.reason} at byte {exc.start}"]) from None
@@ -76,12 +92,17 @@ def guideline_from_dict(data: object, *, source: str) -> Guideline:
     """Map a decoded guideline (schema 1.0 to 2.0) onto the model."""
     schema = detect_schema(data)
     if schema is None or not isinstance(data, dict):
-        raise InvalidGuideline(source, [
-            "this is not a guideline: a guideline is a JSON object with 'schema' (or 'metadata.schema'), "
-            "'capabilities' and 'components' (or 'release' for schema 1.0)"])
+        raise InvalidGuideline(
+            source,
+            [
+                "this is not a guideline: a guideline is a JSON object with 'schema' (or 'metadata.schema'), "
+                "'capabilities' and 'components' (or 'release' for schema 1.0)"
+            ],
+        )
     if schema not in SUPPORTED_SCHEMAS:
-        raise InvalidGuideline(source, [
-            f"schema {schema!r} is not supported (supported: {', '.join(SUPPORTED_SCHEMAS)})"])
+        raise InvalidGuideline(
+            source, [f"schema {schema!r} is not supported (supported: {', '.join(SUPPORTED_SCHEMAS)})"]
+        )
     return _Builder(data, schema, source).build()
 
 
@@ -134,9 +155,16 @@ class _Builder:
         if self.problems:
             raise InvalidGuideline(self.source, self.problems)
         return Guideline(
-            id=gid, schema=schema, source=self.source, status=str(status) if status else None,
-            kind=kind, cutoff=self._cutoff(cutoff_raw), criteria=criteria, capabilities=capabilities,
-            components=components, programs=programs,
+            id=gid,
+            schema=schema,
+            source=self.source,
+            status=str(status) if status else None,
+            kind=kind,
+            cutoff=self._cutoff(cutoff_raw),
+            criteria=criteria,
+            capabilities=capabilities,
+            components=components,
+            programs=programs,
             replaces=str(replaces) if replaces else None,
             target_approval=str(target_approval) if target_approval else None,
             releases=tuple(str(r) for r in releases) if isinstance(releases, list) else (),
@@ -173,8 +201,9 @@ class _Builder:
                 self.problems.append(f"{where}: weight {value.get('weight')!r} is not a whole number")
                 continue
             description = value.get("description", value.get("Description", ""))
-            found.append(Criterion(key=key, name=str(value.get("name", key)), weight=weight,
-                                   description=str(description)))
+            found.append(
+                Criterion(key=key, name=str(value.get("name", key)), weight=weight, description=str(description))
+            )
             if key not in CRITERIA_ORDER:
                 self.warn("unknown-criterion", where, f"criterion {key!r} is not one of the DefCore criteria")
         order = {k: i for i, k in enumerate(CRITERIA_ORDER)}
@@ -184,8 +213,11 @@ class _Builder:
         name = self.source.replace("\\", "/").rsplit("/", 1)[-1]
         if name.endswith(".json") and re.fullmatch(r"([a-z]+\.)?(\d{4}\.\d{2}|next)", name[:-5]):
             if name[:-5] != gid and not name[:-5].endswith("." + gid):
-                self.warn("id-mismatch", "metadata.id" if self.schema == "2.0" else "id",
-                          f"the file is named {name} but its id says {gid!r}")
+                self.warn(
+                    "id-mismatch",
+                    "metadata.id" if self.schema == "2.0" else "id",
+                    f"the file is named {name} but its id says {gid!r}",
+                )
 
     # -- capabilities and tests -------------------------------------------------------------
 
@@ -214,8 +246,12 @@ class _Builder:
                 self.problems.append(f"{where}.core: must be true or false")
             since = value.get("required_since", value.get("required-since"))
             result[name] = Capability(
-                name=name, tests=tests, description=str(value.get("description", "")),
-                project=value.get("project"), admin=admin, achievements=achievements,
+                name=name,
+                tests=tests,
+                description=str(value.get("description", "")),
+                project=value.get("project"),
+                admin=admin,
+                achievements=achievements,
                 required_since=str(since) if since else None,
             )
         return result
@@ -227,8 +263,11 @@ class _Builder:
             meant = _KNOWN_MISSPELLINGS.get(key)
             close = [meant] if meant in known else difflib.get_close_matches(key, sorted(known), n=1, cutoff=0.8)
             if close:
-                self.warn("misspelt-key", f"{where}.{key}", f"unknown key {key!r}; did you mean {close[0]!r}?"
-                          + _misspelling_effect(key, close[0]))
+                self.warn(
+                    "misspelt-key",
+                    f"{where}.{key}",
+                    f"unknown key {key!r}; did you mean {close[0]!r}?" + _misspelling_effect(key, close[0]),
+                )
             else:
                 self.warn("unknown-key", f"{where}.{key}", f"unknown key {key!r} is ignored")
 
@@ -247,17 +286,26 @@ class _Builder:
                 result.append(value)
                 continue
             if value == "":
-                self.warn("empty-achievement", f"{where}.achievements",
-                          "an empty achievement \"\" scores nothing; list criterion keys instead")
+                self.warn(
+                    "empty-achievement",
+                    f"{where}.achievements",
+                    'an empty achievement "" scores nothing; list criterion keys instead',
+                )
                 continue
             close = difflib.get_close_matches(value, sorted(known), n=1, cutoff=0.6)
             if close:
-                self.warn("unknown-achievement", f"{where}.achievements",
-                          f"achievement {value!r} is not a criterion key; read as {close[0]!r}")
+                self.warn(
+                    "unknown-achievement",
+                    f"{where}.achievements",
+                    f"achievement {value!r} is not a criterion key; read as {close[0]!r}",
+                )
                 result.append(close[0])
             else:
-                self.warn("unknown-achievement", f"{where}.achievements",
-                          f"achievement {value!r} is not a criterion key and scores nothing")
+                self.warn(
+                    "unknown-achievement",
+                    f"{where}.achievements",
+                    f"achievement {value!r} is not a criterion key and scores nothing",
+                )
         return tuple(dict.fromkeys(result))
 
     def _tests(self, cap_name: str, cap: Mapping[str, Any], where: str) -> tuple[TestEntry, ...]:
@@ -265,8 +313,9 @@ class _Builder:
         if isinstance(raw, list):
             return self._test_list(cap, raw, where)
         if not isinstance(raw, dict):
-            self.problems.append(f"{where}.tests: must be a list of names or an object of name -> entry, "
-                                 f"not {_kind(raw)}")
+            self.problems.append(
+                f"{where}.tests: must be a list of names or an object of name -> entry, not {_kind(raw)}"
+            )
             return ()
         entries: list[TestEntry] = []
         for name, entry in raw.items():
@@ -287,8 +336,15 @@ class _Builder:
             if not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases):
                 self.problems.append(f"{twhere}.aliases: must be a list of test names")
                 aliases = []
-            entries.append(TestEntry(name=name, stored_id=stored, uuid=uuid, aliases=tuple(aliases),
-                                     flag=self._flag(entry.get("flagged"), twhere) if "flagged" in entry else None))
+            entries.append(
+                TestEntry(
+                    name=name,
+                    stored_id=stored,
+                    uuid=uuid,
+                    aliases=tuple(aliases),
+                    flag=self._flag(entry.get("flagged"), twhere) if "flagged" in entry else None,
+                )
+            )
         return tuple(entries)
 
     def _test_list(self, cap: Mapping[str, Any], raw: list[Any], where: str) -> tuple[TestEntry, ...]:
@@ -317,29 +373,42 @@ class _Builder:
         first = text.split(",")[0].strip()
         bare = not first.lower().startswith("id-")
         try:
-            uuid = UUID(first[0 if bare else 3:].lower())
+            uuid = UUID(first[0 if bare else 3 :].lower())
         except ValueError:
             self.warn("bad-idempotent-id", where, f"idempotent_id {text!r} is not a UUID: matched by name only")
             return None
         if "," in text:
-            self.warn("suffixed-idempotent-id", where,
-                      f"idempotent_id {text!r} carries attributes after the id; read as {str(uuid)!r}")
+            self.warn(
+                "suffixed-idempotent-id",
+                where,
+                f"idempotent_id {text!r} carries attributes after the id; read as {str(uuid)!r}",
+            )
         if bare:
             self.warn("bare-idempotent-id", where, f"idempotent_id {text!r} lacks the 'id-' prefix")
         return uuid
 
     def _flag(self, raw: object, where: str) -> Flag:
         if not isinstance(raw, dict):
-            self.warn("bad-flag", f"{where}.flagged", "'flagged' should be an object with a reason; "
-                      "the test is treated as flagged")
+            self.warn(
+                "bad-flag",
+                f"{where}.flagged",
+                "'flagged' should be an object with a reason; the test is treated as flagged",
+            )
             return Flag(reason=str(raw))
         reason = str(raw.get("reason", "")).strip()
         match = _FLAG_CODE.match(reason)
         if match is None:
-            self.warn("flag-without-code", f"{where}.flagged.reason",
-                      f"flag reason does not start with a code D400-D406: {reason[:60]!r}")
-        return Flag(reason=reason, code=match.group(1) if match else None,
-                    action=_opt_str(raw.get("action")), date=_opt_str(raw.get("date")))
+            self.warn(
+                "flag-without-code",
+                f"{where}.flagged.reason",
+                f"flag reason does not start with a code D400-D406: {reason[:60]!r}",
+            )
+        return Flag(
+            reason=reason,
+            code=match.group(1) if match else None,
+            action=_opt_str(raw.get("action")),
+            date=_opt_str(raw.get("date")),
+        )
 
     # -- components and programs ------------------------------------------------------------
 
@@ -352,7 +421,8 @@ class _Builder:
             other = tuple(n for n in capabilities if n not in core)
             comp = Component(name="platform", capabilities={Status.REQUIRED: core, Status.ADVISORY: other})
             return {"platform": comp}, {
-                "platform": Program(target="platform", name="OpenStack Powered Platform", components=("platform",))}
+                "platform": Program(target="platform", name="OpenStack Powered Platform", components=("platform",))
+            }
         raw_components = data.get("components")
         if not isinstance(raw_components, dict):
             self.problems.append("components: must be an object of component name -> status lists")
@@ -381,8 +451,9 @@ class _Builder:
         if self.schema != "2.0":
             platform = data.get("platform", {})
             required = platform.get("required", []) if isinstance(platform, dict) else []
-            programs["platform"] = Program(target="platform", name="OpenStack Powered Platform",
-                                           components=tuple(required))
+            programs["platform"] = Program(
+                target="platform", name="OpenStack Powered Platform", components=tuple(required)
+            )
             for name in components:
                 display = {"compute": "OpenStack Powered Compute", "object": "OpenStack Powered Storage"}
                 programs.setdefault(name, Program(target=name, name=display.get(name, name), components=(name,)))
@@ -390,12 +461,14 @@ class _Builder:
         if isinstance(data.get("add-ons"), dict):
             for name, value in data["add-ons"].items():
                 comps = _component_names(value.get("components") if isinstance(value, dict) else None)
-                prereq = _component_names(value.get("required_platform_components")
-                                          if isinstance(value, dict) else None)
+                prereq = _component_names(
+                    value.get("required_platform_components") if isinstance(value, dict) else None
+                )
                 for comp in comps:
                     target = comp.removeprefix("os_powered_")
-                    programs[target] = Program(target=target, name=name, components=(comp,), add_on=True,
-                                               prerequisites=prereq)
+                    programs[target] = Program(
+                        target=target, name=name, components=(comp,), add_on=True, prerequisites=prereq
+                    )
             return programs
         platforms = data.get("platforms")
         if not isinstance(platforms, dict):
@@ -405,42 +478,58 @@ class _Builder:
         for name, value in platforms.items():
             for comp in value.get("components", []) if isinstance(value, dict) else []:
                 if isinstance(comp, dict) and comp.get("name") not in components:
-                    self.warn("external-component", f"platforms.{name}",
-                              f"component {comp.get('name')!r} is not defined in this file"
-                              + (f" (it comes from {comp['source']})" if comp.get("source") else "")
-                              + "; its capabilities are not counted")
+                    self.warn(
+                        "external-component",
+                        f"platforms.{name}",
+                        f"component {comp.get('name')!r} is not defined in this file"
+                        + (f" (it comes from {comp['source']})" if comp.get("source") else "")
+                        + "; its capabilities are not counted",
+                    )
         for name, value in platforms.items():
             target = by_name.get(name) or _slug(name)
             comps = _component_names(value.get("components") if isinstance(value, dict) else None)
             programs[target] = Program(target=target, name=name, components=comps)
         return programs
 
-    def _check_cross_references(self, capabilities: Mapping[str, Capability],
-                                components: Mapping[str, Component]) -> None:
+    def _check_cross_references(
+        self, capabilities: Mapping[str, Capability], components: Mapping[str, Component]
+    ) -> None:
         listed: dict[str, list[tuple[str, Status]]] = {}
         for comp in components.values():
             for status in STATUSES:
                 for name in comp.listed(status):
                     listed.setdefault(name, []).append((comp.name, status))
                     if name not in capabilities:
-                        self.warn("undefined-capability", f"components.{comp.name}.{status.value}",
-                                  f"capability {name!r} is listed but never defined; it counts as zero tests")
+                        self.warn(
+                            "undefined-capability",
+                            f"components.{comp.name}.{status.value}",
+                            f"capability {name!r} is listed but never defined; it counts as zero tests",
+                        )
         for name, cap in capabilities.items():
             places = listed.get(name)
             if not places and self.schema != "1.0":
-                self.warn("unlisted-capability", f"capabilities.{name}",
-                          f"capability {name!r} is defined but no component lists it")
+                self.warn(
+                    "unlisted-capability",
+                    f"capabilities.{name}",
+                    f"capability {name!r} is defined but no component lists it",
+                )
             if cap.admin and places and any(s is Status.REQUIRED for _, s in places):
-                self.warn("admin-required", f"capabilities.{name}.admin",
-                          f"required capability {name!r} is marked admin: true; the Non-Admin veto "
-                          "is not applied from this field")
+                self.warn(
+                    "admin-required",
+                    f"capabilities.{name}.admin",
+                    f"required capability {name!r} is marked admin: true; the Non-Admin veto "
+                    "is not applied from this field",
+                )
         seen: dict[str, str] = {}
         for name, cap in capabilities.items():
             for entry in cap.tests:
                 other = seen.setdefault(entry.name, name)
                 if other != name:
-                    self.warn("shared-test", f"capabilities.{name}.tests.{entry.name}",
-                              f"test also listed in capability {other!r}; it counts once per capability")
+                    self.warn(
+                        "shared-test",
+                        f"capabilities.{name}.tests.{entry.name}",
+                        f"test also listed in capability {other!r}; it counts once per capability",
+                    )
 
 
 def _misspelling_effect(key: str, meant: str) -> str:
@@ -480,8 +569,15 @@ def _slug(platform_name: str) -> str:
 
 
 def _kind(value: object) -> str:
-    return {dict: "an object", list: "a list", str: "text", int: "a number", float: "a number",
-            bool: "true/false", type(None): "null"}.get(type(value), type(value).__name__)
+    return {
+        dict: "an object",
+        list: "a list",
+        str: "text",
+        int: "a number",
+        float: "a number",
+        bool: "true/false",
+        type(None): "null",
+    }.get(type(value), type(value).__name__)
 
 
 def _opt_str(value: object) -> str | None:

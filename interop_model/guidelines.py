@@ -29,10 +29,18 @@ STATUSES: tuple[Status, ...] = (Status.REQUIRED, Status.ADVISORY, Status.DEPRECA
 
 # The twelve DefCore criteria in worksheet order: usage, direction, community, system.
 CRITERIA_ORDER: tuple[str, ...] = (
-    "deployed", "tools", "clients",
-    "future", "complete", "stable",
-    "discover", "doc", "sticky",
-    "foundation", "atomic", "proximity",
+    "deployed",
+    "tools",
+    "clients",
+    "future",
+    "complete",
+    "stable",
+    "discover",
+    "doc",
+    "sticky",
+    "foundation",
+    "atomic",
+    "proximity",
 )
 
 # Target codes RefStack knows, and the 2.0 platform names they stand for.

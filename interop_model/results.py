@@ -90,7 +90,7 @@ def parse_test_id(test_id: str) -> tuple[str, UUID | None, tuple[str, ...]]:
         return name, None, ()
     idempotent_id: UUID | None = None
     attrs: list[str] = []
-    for attr in test_id[start + 1:end].split(","):
+    for attr in test_id[start + 1 : end].split(","):
         attr = attr.strip()
         if idempotent_id is None and attr.startswith("id-"):
             try:

@@ -26,8 +26,16 @@ from interop_model.results import CaseResult, Outcome, Provenance, RunReport
 
 EXTENDED_SCHEMA = "tcup.run/1"
 V1_KEYS = ("cpid", "duration_seconds", "results")
-_PROVENANCE_KEYS = ("tempest_version", "plugins", "tcup_version", "guideline", "target",
-                    "auth_url_fingerprint", "region", "started_at")
+_PROVENANCE_KEYS = (
+    "tempest_version",
+    "plugins",
+    "tcup_version",
+    "guideline",
+    "target",
+    "auth_url_fingerprint",
+    "region",
+    "started_at",
+)
 MAX_NAME_LENGTH = 1024
 MAX_CPID_LENGTH = 255
 _CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z")
@@ -97,9 +105,13 @@ def read_v1_upload(doc: object) -> V1Upload:
 def from_v1_document(doc: object) -> RunReport:
     """Read a v1 upload document as a run of passed tests (see :func:`read_v1_upload`)."""
     upload = read_v1_upload(doc)
-    return RunReport(cpid=upload.cpid, duration_seconds=upload.duration_seconds,
-                     results=tuple(CaseResult(test_id=name, idempotent_id=UUID(uuid) if uuid else None)
-                                   for name, uuid in upload.cases))
+    return RunReport(
+        cpid=upload.cpid,
+        duration_seconds=upload.duration_seconds,
+        results=tuple(
+            CaseResult(test_id=name, idempotent_id=UUID(uuid) if uuid else None) for name, uuid in upload.cases
+        ),
+    )
 
 
 def loads_v1(body: bytes | str) -> RunReport:
@@ -127,8 +139,13 @@ def to_extended_document(run: RunReport) -> dict[str, Any]:
     p = run.provenance
     provenance: dict[str, Any] = {k: getattr(p, k) for k in _PROVENANCE_KEYS if getattr(p, k) is not None}
     provenance["plugins"] = [{"name": n, "version": v} for n, v in p.plugins]
-    return {"schema": EXTENDED_SCHEMA, "cpid": run.cpid, "duration_seconds": run.duration_seconds,
-            "provenance": provenance, "results": results}
+    return {
+        "schema": EXTENDED_SCHEMA,
+        "cpid": run.cpid,
+        "duration_seconds": run.duration_seconds,
+        "provenance": provenance,
+        "results": results,
+    }
 
 
 def from_extended_document(doc: object) -> RunReport:
@@ -150,8 +167,9 @@ def from_extended_document(doc: object) -> RunReport:
     if problems:
         raise InvalidRunDocument(problems, what="extended run document")
     assert isinstance(doc, dict)
-    return RunReport(cpid=doc["cpid"], duration_seconds=doc["duration_seconds"],
-                     results=tuple(cases), provenance=provenance)
+    return RunReport(
+        cpid=doc["cpid"], duration_seconds=doc["duration_seconds"], results=tuple(cases), provenance=provenance
+    )
 
 
 def loads_extended(body: bytes | str) -> RunReport:
@@ -173,10 +191,12 @@ def _decode(body: bytes | str) -> object:
     except json.JSONDecodeError as exc:
         raise InvalidRunDocument(
             [f"Malformed request: the body is not JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"],
-            what="document") from None
+            what="document",
+        ) from None
     except UnicodeDecodeError as exc:
-        raise InvalidRunDocument([f"Malformed request: the body is not UTF-8 ({exc.reason})"],
-                                 what="document") from None
+        raise InvalidRunDocument(
+            [f"Malformed request: the body is not UTF-8 ({exc.reason})"], what="document"
+        ) from None
 
 
 def _check_top(doc: object, *, allowed: tuple[str, ...], what: str) -> list[str]:
@@ -269,8 +289,9 @@ def _read_item(i: int, item: object, *, extended: bool) -> tuple[CaseResult | No
     if problems:
         return None, problems
     assert isinstance(name, str)
-    return CaseResult(test_id=name, idempotent_id=uuid, outcome=outcome, duration=duration,
-                      reason=reason, attrs=attrs), []
+    return CaseResult(
+        test_id=name, idempotent_id=uuid, outcome=outcome, duration=duration, reason=reason, attrs=attrs
+    ), []
 
 
 def _read_provenance(raw: object) -> tuple[Provenance, list[str]]:
@@ -282,7 +303,8 @@ def _read_provenance(raw: object) -> tuple[Provenance, list[str]]:
         if key == "plugins":
             ok = isinstance(value, list) and all(
                 isinstance(p, dict) and isinstance(p.get("name"), str) and isinstance(p.get("version"), str)
-                for p in value)
+                for p in value
+            )
             if not ok:
                 problems.append("provenance.plugins: must be a list of {name, version}")
             else:

@@ -24,9 +24,20 @@ from scoring.evidence import DEFAULT_THRESHOLD, pass_rates_frame
 from scoring.worksheet import Worksheet, read_worksheet, render_worksheet
 
 __all__ = [
-    "DEFAULT_THRESHOLD", "board_bytes", "disagreements", "draft", "import_board", "pass_rates",
-    "rewrite_worksheet", "runs_data", "runs_from_columns", "score_achievements", "score_marks",
-    "tabulate", "to_csv_text", "write_board",
+    "DEFAULT_THRESHOLD",
+    "board_bytes",
+    "disagreements",
+    "draft",
+    "import_board",
+    "pass_rates",
+    "rewrite_worksheet",
+    "runs_data",
+    "runs_from_columns",
+    "score_achievements",
+    "score_marks",
+    "tabulate",
+    "to_csv_text",
+    "write_board",
 ]
 
 
@@ -34,8 +45,9 @@ def _worksheet(text: str, source: str, graduated: bool) -> Worksheet:
     return read_worksheet(text, source=source, graduated=graduated)
 
 
-def tabulate(worksheet_text: str, guideline: Guideline, *, source: str = "worksheet",
-             graduated: bool = False) -> list[dict[str, Any]]:
+def tabulate(
+    worksheet_text: str, guideline: Guideline, *, source: str = "worksheet", graduated: bool = False
+) -> list[dict[str, Any]]:
     """One dict per scored line: capability, section, line, the thirteen marks (by criterion
     key, then ``non_admin``), ``total`` (negative when incomplete, 0 when vetoed), ``star``,
     ``total_text`` (``"74*"``), ``vetoed``, ``incomplete``, ``written_total`` and, for graduated
@@ -44,15 +56,17 @@ def tabulate(worksheet_text: str, guideline: Guideline, *, source: str = "worksh
     return T.records(scored.marks.join(scored.scores))
 
 
-def to_csv_text(worksheet_text: str, guideline: Guideline, *, source: str = "worksheet",
-                graduated: bool = False) -> str:
+def to_csv_text(
+    worksheet_text: str, guideline: Guideline, *, source: str = "worksheet", graduated: bool = False
+) -> str:
     """The ``tabulated_scores.csv`` text for a worksheet (vetoed rows are ``name,0``)."""
     scored = score_with_guideline(_worksheet(worksheet_text, source, graduated), guideline)
     return T.to_csv_text(scored.marks, scored.scores, graduated=graduated)
 
 
-def rewrite_worksheet(worksheet_text: str, guideline: Guideline, *, source: str = "worksheet",
-                      graduated: bool = False) -> str:
+def rewrite_worksheet(
+    worksheet_text: str, guideline: Guideline, *, source: str = "worksheet", graduated: bool = False
+) -> str:
     """The worksheet with every total and star recomputed (other lines unchanged)."""
     worksheet = _worksheet(worksheet_text, source, graduated)
     scored = score_with_guideline(worksheet, guideline)
@@ -64,9 +78,15 @@ def runs_data(runs: Iterable[T.RunLike]) -> Runs:
     return Runs(*T.results_frames(runs))
 
 
-def runs_from_columns(cpids: Sequence[str], results_run: Sequence[int], results_test: Sequence[str],
-                      results_uuid: Sequence[str | None], results_passed: Sequence[bool], *,
-                      started: Sequence[str] | None = None) -> Runs:
+def runs_from_columns(
+    cpids: Sequence[str],
+    results_run: Sequence[int],
+    results_test: Sequence[str],
+    results_uuid: Sequence[str | None],
+    results_passed: Sequence[bool],
+    *,
+    started: Sequence[str] | None = None,
+) -> Runs:
     """Runs from plain columns, e.g. straight from a database query (no RunReport objects).
 
     :param cpids: one per run; run ``i`` is ``cpids[i]``.
@@ -74,12 +94,16 @@ def runs_from_columns(cpids: Sequence[str], results_run: Sequence[int], results_
     :param results_run: for each result, the number of its run (0-based).
     :param results_uuid: the idempotent id as text (``str(UUID)``), or None.
     """
-    return Runs(T.runs_frame(cpids, started), T.results_frame(results_run, results_test, results_uuid,
-                                                             results_passed))
+    return Runs(T.runs_frame(cpids, started), T.results_frame(results_run, results_test, results_uuid, results_passed))
 
 
-def pass_rates(runs: Iterable[T.RunLike] | Runs, guideline: Guideline, target: str | None = None, *,
-               threshold: float = DEFAULT_THRESHOLD) -> list[dict[str, Any]]:
+def pass_rates(
+    runs: Iterable[T.RunLike] | Runs,
+    guideline: Guideline,
+    target: str | None = None,
+    *,
+    threshold: float = DEFAULT_THRESHOLD,
+) -> list[dict[str, Any]]:
     """Per capability of ``target`` (every status): tests, non-flagged tests, clouds, clouds passing
     (latest run of each cpid passes every non-flagged test), ``pass_rate``, ``test_pass_rate``
     and the Widely Deployed evidence ``deployed`` (1.0 at or above ``threshold``, 0.0 below,
@@ -89,32 +113,60 @@ def pass_rates(runs: Iterable[T.RunLike] | Runs, guideline: Guideline, target: s
     target = choose_target(guideline, target)
     names = guideline.target_capabilities(target) if target else list(guideline.capabilities)
     definitions = capability_definitions(names, [guideline])
-    frame = pass_rates_frame(data.runs, data.results, T.entries_frame(definitions), threshold=threshold,
-                             capabilities=names)
+    frame = pass_rates_frame(
+        data.runs, data.results, T.entries_frame(definitions), threshold=threshold, capabilities=names
+    )
     return T.records(frame)
 
 
-def disagreements(worksheet_text: str, guideline: Guideline, *, previous: Sequence[Guideline] = (),
-                  runs: Iterable[T.RunLike] | Runs | None = None, target: str | None = None,
-                  threshold: float = DEFAULT_THRESHOLD, source: str = "worksheet",
-                  graduated: bool = False) -> list[dict[str, Any]]:
+def disagreements(
+    worksheet_text: str,
+    guideline: Guideline,
+    *,
+    previous: Sequence[Guideline] = (),
+    runs: Iterable[T.RunLike] | Runs | None = None,
+    target: str | None = None,
+    threshold: float = DEFAULT_THRESHOLD,
+    source: str = "worksheet",
+    graduated: bool = False,
+) -> list[dict[str, Any]]:
     """Every disagreement: score against status (with the process rule), board marks against
     evidence, and hand-written totals against the weights. Keys: capability, kind, criterion,
     board, evidence, rule, detail."""
     data = None if runs is None else runs if isinstance(runs, Runs) else runs_data(runs)
-    result = assess(_worksheet(worksheet_text, source, graduated), guideline, target=target,
-                    previous=previous, runs=data, threshold=threshold)
+    result = assess(
+        _worksheet(worksheet_text, source, graduated),
+        guideline,
+        target=target,
+        previous=previous,
+        runs=data,
+        threshold=threshold,
+    )
     return T.records(result.disagreements.set_index(T.CAPABILITY))
 
 
-def write_board(worksheet_text: str, guideline: Guideline, target: str | IO[bytes], *,
-                previous: Sequence[Guideline] = (), runs: Iterable[T.RunLike] | Runs | None = None,
-                program: str | None = None, threshold: float = DEFAULT_THRESHOLD,
-                source: str = "worksheet", graduated: bool = False) -> None:
+def write_board(
+    worksheet_text: str,
+    guideline: Guideline,
+    target: str | IO[bytes],
+    *,
+    previous: Sequence[Guideline] = (),
+    runs: Iterable[T.RunLike] | Runs | None = None,
+    program: str | None = None,
+    threshold: float = DEFAULT_THRESHOLD,
+    source: str = "worksheet",
+    graduated: bool = False,
+) -> None:
     """Write the board workbook (.xlsx) to a path or a binary buffer."""
     data = None if runs is None else runs if isinstance(runs, Runs) else runs_data(runs)
-    result = assess(_worksheet(worksheet_text, source, graduated), guideline, target=program,
-                    previous=previous, runs=data, threshold=threshold)
+    result = assess(
+        _worksheet(worksheet_text, source, graduated),
+        guideline,
+        target=program,
+        previous=previous,
+        runs=data,
+        threshold=threshold,
+    )
     _write_board(result, target)
 
 
@@ -131,19 +183,29 @@ def import_board(source: str | IO[bytes]) -> dict[str, str]:
     return {"guideline": board.guideline, "worksheet_text": board.worksheet_text, "csv_text": board.csv_text}
 
 
-def draft(worksheet_text: str, previous: Guideline, previous_raw: Mapping[str, Any], *,
-          new_id: str = "next", target: str | None = None, keep_flags: bool = False,
-          source: str = "worksheet", graduated: bool = False) -> dict[str, Any]:
+def draft(
+    worksheet_text: str,
+    previous: Guideline,
+    previous_raw: Mapping[str, Any],
+    *,
+    new_id: str = "next",
+    target: str | None = None,
+    keep_flags: bool = False,
+    source: str = "worksheet",
+    graduated: bool = False,
+) -> dict[str, Any]:
     """``{"guideline": <schema 2.0 document>, "decisions": [per-capability status decisions]}``."""
     scored = score_with_guideline(_worksheet(worksheet_text, source, graduated), previous)
     decisions = draft_decisions(scored, previous)
-    document = draft_guideline(scored, previous, previous_raw, new_id=new_id, target=target,
-                               keep_flags=keep_flags, decisions=decisions)
+    document = draft_guideline(
+        scored, previous, previous_raw, new_id=new_id, target=target, keep_flags=keep_flags, decisions=decisions
+    )
     return {"guideline": document, "decisions": T.records(decisions)}
 
 
-def score_marks(marks: Mapping[str, Sequence[str]], guideline: Guideline, *,
-                graduated: bool = False) -> list[dict[str, Any]]:
+def score_marks(
+    marks: Mapping[str, Sequence[str]], guideline: Guideline, *, graduated: bool = False
+) -> list[dict[str, Any]]:
     """Score marks given directly: capability -> thirteen marks (twelve criteria in worksheet
     order, then Non-Admin), each "0", "1", "?", "*" (or "2".."5" when graduated)."""
     frame = T.marks_from_rows([(name, tuple(values)) for name, values in marks.items()])
@@ -162,9 +224,12 @@ def score_achievements(guideline: Guideline, target: str | None = None) -> list[
     target = choose_target(guideline, target)
     statuses = T.statuses_series(guideline, target)
     weights = T.weights_series(guideline)
-    rows = {name: tuple(("1" if key in cap.achievements else "0") if pd.notna(weights[key]) else "*"
-                        for key in T.CRITERIA) + ("1",)
-            for name in statuses.index if (cap := guideline.capabilities.get(name)) is not None}
+    rows = {
+        name: tuple(("1" if key in cap.achievements else "0") if pd.notna(weights[key]) else "*" for key in T.CRITERIA)
+        + ("1",)
+        for name in statuses.index
+        if (cap := guideline.capabilities.get(name)) is not None
+    }
     frame = T.marks_from_rows(list(rows.items()))
     if guideline.cutoff is None:
         check_weights(frame, weights, None, worksheet="achievements", guideline=guideline.source)

@@ -57,21 +57,25 @@ class Assessment:
     has_runs: bool
 
 
-def score_worksheet(worksheet: Worksheet, weights: pd.Series, cutoff: float | None, *,
-                    guideline_source: str) -> Scored:
+def score_worksheet(worksheet: Worksheet, weights: pd.Series, cutoff: float | None, *, guideline_source: str) -> Scored:
     """Score every line of ``worksheet``; :class:`MissingWeights` if the weights cannot count its marks."""
     marks = T.marks_frame(worksheet)
     check_weights(marks, weights, cutoff, worksheet=worksheet.source, guideline=guideline_source)
     assert cutoff is not None
     scores = score(marks, weights, cutoff, scale=worksheet.scale)
-    return Scored(worksheet=worksheet, weights=weights, cutoff=float(cutoff), marks=marks, scores=scores,
-                  stale=stale_totals(marks, scores))
+    return Scored(
+        worksheet=worksheet,
+        weights=weights,
+        cutoff=float(cutoff),
+        marks=marks,
+        scores=scores,
+        stale=stale_totals(marks, scores),
+    )
 
 
 def score_with_guideline(worksheet: Worksheet, guideline: Guideline) -> Scored:
     """:func:`score_worksheet` with the guideline's own weights and cutoff."""
-    return score_worksheet(worksheet, T.weights_series(guideline), guideline.cutoff,
-                           guideline_source=guideline.source)
+    return score_worksheet(worksheet, T.weights_series(guideline), guideline.cutoff, guideline_source=guideline.source)
 
 
 def choose_target(guideline: Guideline, target: str | None) -> str | None:
@@ -83,9 +87,15 @@ def choose_target(guideline: Guideline, target: str | None) -> str | None:
     return next(iter(guideline.programs), None)
 
 
-def assess(worksheet: Worksheet, guideline: Guideline, *, target: str | None = None,
-           previous: Sequence[Guideline] = (), runs: Runs | None = None,
-           threshold: float = DEFAULT_THRESHOLD) -> Assessment:
+def assess(
+    worksheet: Worksheet,
+    guideline: Guideline,
+    *,
+    target: str | None = None,
+    previous: Sequence[Guideline] = (),
+    runs: Runs | None = None,
+    threshold: float = DEFAULT_THRESHOLD,
+) -> Assessment:
     """Score ``worksheet`` with ``guideline`` and set the scores beside statuses and evidence.
 
     :param previous: the guidelines before ``guideline``, newest first.
@@ -94,8 +104,7 @@ def assess(worksheet: Worksheet, guideline: Guideline, *, target: str | None = N
     scored = score_with_guideline(worksheet, guideline)
     target = choose_target(guideline, target)
     statuses = T.statuses_series(guideline, target)
-    before = [T.statuses_series(p, target if target in p.programs else choose_target(p, None))
-              for p in previous]
+    before = [T.statuses_series(p, target if target in p.programs else choose_target(p, None)) for p in previous]
     status = status_frame(scored.scores, statuses, before)
     previous_id = previous[0].id if previous else None
     by_status = compare_with_status(status, scored.cutoff, guideline=guideline.id, previous=previous_id)
@@ -104,13 +113,28 @@ def assess(worksheet: Worksheet, guideline: Guideline, *, target: str | None = N
     if runs is not None:
         rates = pass_rates_frame(runs.runs, runs.results, T.entries_frame(definitions), threshold=threshold)
     evidence = evidence_frame(status.index, rates, before, T.admin_series(definitions))
-    by_evidence = compare_with_evidence(scored.marks, evidence, scale=worksheet.scale, guideline=guideline.id,
-                                        previous=[p.id for p in previous], threshold=threshold)
-    disagreements = pd.concat([by_status[list(T.DISAGREEMENT_COLUMNS)], by_evidence,
-                               stale_rows(scored, guideline.id)], ignore_index=True)
-    return Assessment(scored=scored, guideline=guideline, target=target, previous=tuple(previous),
-                      status=status, evidence=evidence, disagreements=disagreements, threshold=threshold,
-                      has_runs=runs is not None)
+    by_evidence = compare_with_evidence(
+        scored.marks,
+        evidence,
+        scale=worksheet.scale,
+        guideline=guideline.id,
+        previous=[p.id for p in previous],
+        threshold=threshold,
+    )
+    disagreements = pd.concat(
+        [by_status[list(T.DISAGREEMENT_COLUMNS)], by_evidence, stale_rows(scored, guideline.id)], ignore_index=True
+    )
+    return Assessment(
+        scored=scored,
+        guideline=guideline,
+        target=target,
+        previous=tuple(previous),
+        status=status,
+        evidence=evidence,
+        disagreements=disagreements,
+        threshold=threshold,
+        has_runs=runs is not None,
+    )
 
 
 def capability_definitions(names: Sequence[str], guidelines: Sequence[Guideline]) -> dict[str, Capability]:
@@ -125,10 +149,22 @@ def stale_rows(scored: Scored, guideline_id: str) -> pd.DataFrame:
     """Hand-written totals that disagree with the weights, as disagreement rows."""
     stale = scored.stale
     where = scored.worksheet.source + ":" + stale[T.LINE].astype(str)
-    return pd.DataFrame({
-        T.CAPABILITY: stale.index, T.KIND: "stale-total", T.CRITERION: "total",
-        T.BOARD: stale[T.BOARD].to_numpy(), T.EVIDENCE: stale[T.TOTAL_TEXT].to_numpy(),
-        T.RULE: f"weights of {guideline_id}",
-        T.DETAIL: (where + ": the sheet says [" + stale[T.BOARD] + "] but the marks give "
-                   + stale[T.TOTAL_TEXT] + " (tabulate --write rewrites it)").to_numpy(),
-    }, columns=list(T.DISAGREEMENT_COLUMNS))
+    return pd.DataFrame(
+        {
+            T.CAPABILITY: stale.index,
+            T.KIND: "stale-total",
+            T.CRITERION: "total",
+            T.BOARD: stale[T.BOARD].to_numpy(),
+            T.EVIDENCE: stale[T.TOTAL_TEXT].to_numpy(),
+            T.RULE: f"weights of {guideline_id}",
+            T.DETAIL: (
+                where
+                + ": the sheet says ["
+                + stale[T.BOARD]
+                + "] but the marks give "
+                + stale[T.TOTAL_TEXT]
+                + " (tabulate --write rewrites it)"
+            ).to_numpy(),
+        },
+        columns=list(T.DISAGREEMENT_COLUMNS),
+    )

@@ -66,16 +66,22 @@ def write_board(assessment: Assessment, target: Target) -> None:
         found before anything is written; or in the guideline's texts.
     """
     scored = assessment.scored
-    problems = [f"{scored.worksheet.source}:{number}: control character U+{ord(found.group()):04X} (fix: delete it)"
-                for number, line in enumerate(scored.worksheet.lines, start=1)
-                if (found := ILLEGAL_CHARACTERS_RE.search(line))]
+    problems = [
+        f"{scored.worksheet.source}:{number}: control character U+{ord(found.group()):04X} (fix: delete it)"
+        for number, line in enumerate(scored.worksheet.lines, start=1)
+        if (found := ILLEGAL_CHARACTERS_RE.search(line))
+    ]
     if problems:
         raise BoardWriteError(problems)
     try:
         _write(assessment, target)
     except IllegalCharacterError:
-        raise BoardWriteError([f"{assessment.guideline.id}: a name or description holds a control character "
-                               "(fix: delete it from the guideline file)"]) from None
+        raise BoardWriteError(
+            [
+                f"{assessment.guideline.id}: a name or description holds a control character "
+                "(fix: delete it from the guideline file)"
+            ]
+        ) from None
 
 
 def _write(assessment: Assessment, target: Target) -> None:
@@ -85,10 +91,16 @@ def _write(assessment: Assessment, target: Target) -> None:
         scores = _scores(assessment)
         scores.to_excel(writer, sheet_name=SCORES_SHEET, index=False, startrow=1)
         _evidence(assessment).to_excel(writer, sheet_name=EVIDENCE_SHEET, index=False)
-        labels = {T.CAPABILITY: "Capability", T.KIND: "Kind", T.CRITERION: "Criterion", T.BOARD: "Board",
-                  T.EVIDENCE: "Evidence / score", T.RULE: "Rule", T.DETAIL: "Detail"}
-        assessment.disagreements.rename(columns=labels).to_excel(writer, sheet_name=DISAGREEMENTS_SHEET,
-                                                                 index=False)
+        labels = {
+            T.CAPABILITY: "Capability",
+            T.KIND: "Kind",
+            T.CRITERION: "Criterion",
+            T.BOARD: "Board",
+            T.EVIDENCE: "Evidence / score",
+            T.RULE: "Rule",
+            T.DETAIL: "Detail",
+        }
+        assessment.disagreements.rename(columns=labels).to_excel(writer, sheet_name=DISAGREEMENTS_SHEET, index=False)
         book = writer.book
         _finish_criteria(book[CRITERIA_SHEET], assessment)
         _finish_scores(book[SCORES_SHEET], len(scores), list(scores.columns))
@@ -104,24 +116,34 @@ def _write(assessment: Assessment, target: Target) -> None:
 def _criteria(assessment: Assessment) -> pd.DataFrame:
     named = {c.key: c for c in assessment.guideline.criteria}
     weights = assessment.scored.weights
-    return pd.DataFrame({
-        "Key": list(T.CRITERIA),
-        "Criterion": [T.DISPLAY_NAMES[k] for k in T.CRITERIA],
-        "Weight": [None if pd.isna(weights[k]) else float(weights[k]) for k in T.CRITERIA],
-        "Name in the guideline": [named[k].name if k in named else "(not considered)" for k in T.CRITERIA],
-        "Description": [named[k].description if k in named else "" for k in T.CRITERIA],
-    })
+    return pd.DataFrame(
+        {
+            "Key": list(T.CRITERIA),
+            "Criterion": [T.DISPLAY_NAMES[k] for k in T.CRITERIA],
+            "Weight": [None if pd.isna(weights[k]) else float(weights[k]) for k in T.CRITERIA],
+            "Name in the guideline": [named[k].name if k in named else "(not considered)" for k in T.CRITERIA],
+            "Description": [named[k].description if k in named else "" for k in T.CRITERIA],
+        }
+    )
 
 
 def _finish_criteria(sheet: Any, assessment: Assessment) -> None:
     scored = assessment.scored
-    values = {"cutoff": scored.cutoff, "scale": scored.worksheet.scale, "graduated_met": GRADUATED_MET,
-              "guideline": assessment.guideline.id, "target": assessment.target or "",
-              "previous": ", ".join(p.id for p in assessment.previous), "worksheet": scored.worksheet.source,
-              "final_newline": scored.worksheet.final_newline}
-    labels = {"cutoff": "Cutoff (a total at or above it is a must-pass candidate)",
-              "scale": "Highest mark (1, or 5 for graduated marks)",
-              "graduated_met": "Graduated mark that counts as 1 in the binary reading"}
+    values = {
+        "cutoff": scored.cutoff,
+        "scale": scored.worksheet.scale,
+        "graduated_met": GRADUATED_MET,
+        "guideline": assessment.guideline.id,
+        "target": assessment.target or "",
+        "previous": ", ".join(p.id for p in assessment.previous),
+        "worksheet": scored.worksheet.source,
+        "final_newline": scored.worksheet.final_newline,
+    }
+    labels = {
+        "cutoff": "Cutoff (a total at or above it is a must-pass candidate)",
+        "scale": "Highest mark (1, or 5 for graduated marks)",
+        "graduated_met": "Graduated mark that counts as 1 in the binary reading",
+    }
     for key in META:
         row = META_ROW[key]
         sheet.cell(row=row, column=1, value=key)
@@ -129,8 +151,11 @@ def _finish_criteria(sheet: Any, assessment: Assessment) -> None:
         sheet.cell(row=row, column=3, value=values[key])
     for row in [*range(2, len(T.CRITERIA) + 2), META_ROW["cutoff"]]:
         sheet.cell(row=row, column=3).fill = EDITABLE
-    sheet.cell(row=META_ROW["final_newline"] + 2, column=2,
-               value="Edit the yellow cells: the Scores sheet recomputes its totals and must-pass flags.")
+    sheet.cell(
+        row=META_ROW["final_newline"] + 2,
+        column=2,
+        value="Edit the yellow cells: the Scores sheet recomputes its totals and must-pass flags.",
+    )
     sheet.column_dimensions["B"].width = 50
     sheet.column_dimensions["D"].width = 24
 
@@ -149,14 +174,31 @@ def _scores(assessment: Assessment) -> pd.DataFrame:
     weights = f"$C$1:${last}$1"
     cutoff = f"{CRITERIA_SHEET}!${WEIGHT_COL}${META_ROW['cutoff']}"
     scale = f"{CRITERIA_SHEET}!${WEIGHT_COL}${META_ROW['scale']}"
-    frame["Total"] = ("=IF(" + na + rows + "=0,0," + sign + f"*SUMPRODUCT({weights},C" + rows + ":" + last + rows
-                      + f")/{scale})").to_numpy()
+    frame["Total"] = (
+        "=IF(" + na + rows + "=0,0," + sign + f"*SUMPRODUCT({weights},C" + rows + ":" + last + rows + f")/{scale})"
+    ).to_numpy()
     total_col = get_column_letter(len(frame.columns))
     frame["Must-pass"] = ("=" + total_col + rows + f">={cutoff}").to_numpy()
     if scored.worksheet.graduated:
         met = f"{CRITERIA_SHEET}!${WEIGHT_COL}${META_ROW['graduated_met']}"
-        frame["Binary total"] = ("=IF(" + na + rows + "=0,0," + sign + f"*SUMPRODUCT({weights},ISNUMBER(C" + rows
-                                 + ":" + last + rows + ")*(C" + rows + ":" + last + rows + f">={met})))").to_numpy()
+        frame["Binary total"] = (
+            "=IF("
+            + na
+            + rows
+            + "=0,0,"
+            + sign
+            + f"*SUMPRODUCT({weights},ISNUMBER(C"
+            + rows
+            + ":"
+            + last
+            + rows
+            + ")*(C"
+            + rows
+            + ":"
+            + last
+            + rows
+            + f">={met})))"
+        ).to_numpy()
     frame["Computed score"] = scores[T.TOTAL].to_numpy()
     frame["Star"] = scores[T.STAR].map({True: "*", False: ""}).to_numpy()
     if scored.worksheet.graduated:
@@ -201,8 +243,14 @@ def _finish_scores(sheet: Any, n: int, columns: list[str]) -> None:
 
 def _evidence(assessment: Assessment) -> pd.DataFrame:
     evidence, marks = assessment.evidence, assessment.scored.marks
-    labels = {T.TESTS: "Tests", T.COUNTED_TESTS: "Non-flagged tests", T.CLOUDS: "Clouds",
-              T.CLOUDS_PASSING: "Clouds passing", T.PASS_RATE: "Pass rate", T.TEST_PASS_RATE: "Test pass rate"}
+    labels = {
+        T.TESTS: "Tests",
+        T.COUNTED_TESTS: "Non-flagged tests",
+        T.CLOUDS: "Clouds",
+        T.CLOUDS_PASSING: "Clouds passing",
+        T.PASS_RATE: "Pass rate",
+        T.TEST_PASS_RATE: "Test pass rate",
+    }
     frame = evidence.reindex(columns=list(labels)).rename(columns=labels)
     proposed = apply_evidence(marks, evidence, scale=assessment.scored.worksheet.scale).reindex(evidence.index)
     for key in EVIDENCE_CRITERIA:
@@ -246,11 +294,18 @@ def read_board(source: Target, *, name: str = "board.xlsx") -> ImportedBoard:
     source_name = str(meta.get("worksheet") or name)
     worksheet = replace_marks(read_worksheet(text, source=source_name, graduated=scale == 5), rows)
     cutoff = meta.get("cutoff")
-    scored = score_worksheet(worksheet, weights, None if cutoff in (None, "") else float(cutoff),
-                             guideline_source=f"{name} ({CRITERIA_SHEET} sheet)")
-    return ImportedBoard(scored=scored, guideline=str(meta.get("guideline") or ""),
-                         worksheet_text=render_worksheet(worksheet, scored.scores[T.TOTAL_TEXT].to_dict()),
-                         csv_text=T.to_csv_text(scored.marks, scored.scores, graduated=worksheet.graduated))
+    scored = score_worksheet(
+        worksheet,
+        weights,
+        None if cutoff in (None, "") else float(cutoff),
+        guideline_source=f"{name} ({CRITERIA_SHEET} sheet)",
+    )
+    return ImportedBoard(
+        scored=scored,
+        guideline=str(meta.get("guideline") or ""),
+        worksheet_text=render_worksheet(worksheet, scored.scores[T.TOTAL_TEXT].to_dict()),
+        csv_text=T.to_csv_text(scored.marks, scored.scores, graduated=worksheet.graduated),
+    )
 
 
 def _read_criteria(sheet: Any, name: str, problems: list[str]) -> tuple[pd.Series, dict[str, Any]]:
@@ -265,11 +320,15 @@ def _read_criteria(sheet: Any, name: str, problems: list[str]) -> tuple[pd.Serie
             if isinstance(value, int | float) and not isinstance(value, bool):
                 weights[key] = float(value)
             elif value not in (None, ""):
-                problems.append(f"{where}: weight {value!r} of {key!r} is not a number (fix: type a number, "
-                                "or leave it empty when the criterion is not considered)")
+                problems.append(
+                    f"{where}: weight {value!r} of {key!r} is not a number (fix: type a number, "
+                    "or leave it empty when the criterion is not considered)"
+                )
         elif isinstance(key, str) and key.strip():
-            problems.append(f"{name}: {CRITERIA_SHEET}!{row[0].coordinate}: unknown criterion {key!r} "
-                            f"(fix: use one of {', '.join(T.CRITERIA)})")
+            problems.append(
+                f"{name}: {CRITERIA_SHEET}!{row[0].coordinate}: unknown criterion {key!r} "
+                f"(fix: use one of {', '.join(T.CRITERIA)})"
+            )
     return weights, meta
 
 
@@ -283,10 +342,16 @@ def _read_marks(sheet: Any, name: str, scale: int, problems: list[str]) -> list[
             missing.append(f"{name}: {SCORES_SHEET}!2: column {label!r} is missing (fix: restore the header)")
         else:
             where[key] = header.index(label)
-    unknown = [h for h in header[2:header.index("Total") if "Total" in header else None]
-               if isinstance(h, str) and h not in by_name]
-    missing.extend(f"{name}: {SCORES_SHEET}!2: unknown criterion column {h!r} (fix: use the criteria of the "
-                   f"{CRITERIA_SHEET} sheet)" for h in unknown)
+    unknown = [
+        h
+        for h in header[2 : header.index("Total") if "Total" in header else None]
+        if isinstance(h, str) and h not in by_name
+    ]
+    missing.extend(
+        f"{name}: {SCORES_SHEET}!2: unknown criterion column {h!r} (fix: use the criteria of the "
+        f"{CRITERIA_SHEET} sheet)"
+        for h in unknown
+    )
     if missing:
         problems.extend(missing)
         return []
@@ -302,8 +367,10 @@ def _read_marks(sheet: Any, name: str, scale: int, problems: list[str]) -> list[
             mark = _mark_text(cell.value)
             ok = NON_ADMIN_MARKS if key == T.NON_ADMIN else allowed
             if mark not in ok:
-                problems.append(f"{name}: {SCORES_SHEET}!{cell.coordinate}: {capability}: mark {cell.value!r} "
-                                f"for {T.DISPLAY_NAMES[key]} is not one of {', '.join(sorted(ok))}")
+                problems.append(
+                    f"{name}: {SCORES_SHEET}!{cell.coordinate}: {capability}: mark {cell.value!r} "
+                    f"for {T.DISPLAY_NAMES[key]} is not one of {', '.join(sorted(ok))}"
+                )
             marks.append(mark)
         rows.append((str(capability).strip(), tuple(marks)))
     return rows

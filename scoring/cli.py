@@ -30,8 +30,10 @@ from scoring.sources import discover_previous, load_guideline, load_previous, lo
 from scoring.worksheet import render_worksheet
 
 F = TypeVar("F", bound=Callable[..., Any])
-GRADUATED_HELP = ("Marks run from 0 to 5 and count weight x mark / 5; a binary reading (3 or more counts "
-                  "as 1) is shown beside the graduated total.")
+GRADUATED_HELP = (
+    "Marks run from 0 to 5 and count weight x mark / 5; a binary reading (3 or more counts "
+    "as 1) is shown beside the graduated total."
+)
 _file = click.Path(exists=True, dir_okay=False, path_type=Path)
 _out = click.Path(dir_okay=False, writable=True, path_type=Path)
 _any = click.Path(exists=True, path_type=Path)
@@ -39,35 +41,61 @@ _any = click.Path(exists=True, path_type=Path)
 
 def reported(func: F) -> F:
     """Turn scoring and model errors into one message and exit status 1 (the CLI edge)."""
+
     @wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
         except (ScoringError, InteropModelError) as exc:
             raise click.ClickException(str(exc)) from exc
+
     return wrapper  # type: ignore[return-value]
 
 
 def worksheet_option(func: F) -> F:
     func = click.option("--graduated", is_flag=True, help=GRADUATED_HELP)(func)
-    return click.option("--worksheet", "-w", type=_file, required=True,
-                        help="Scoring worksheet, e.g. working_materials/scoring.txt.")(func)
+    return click.option(
+        "--worksheet", "-w", type=_file, required=True, help="Scoring worksheet, e.g. working_materials/scoring.txt."
+    )(func)
 
 
 def evidence_options(func: F) -> F:
-    for option in reversed([
-        click.option("--target", "-t", help="Program: platform, compute, object, dns, orchestration, nfv... "
-                     "Default: platform, or the guideline's only program."),
-        click.option("--previous", "-p", "previous_paths", type=_file, multiple=True,
-                     help="A previous guideline, newest first; repeat for more. Default: the two newest "
-                     "older guidelines beside --guideline (2020.06.json, 2019.11.json for next.json)."),
-        click.option("--results", "-r", "results_paths", type=_any, multiple=True,
-                     help="RefStack v1 upload or tcup extended results document, or a folder of them "
-                     "(*.json); repeat for more. Gives the Widely Deployed evidence."),
-        click.option("--threshold", type=click.FloatRange(0, 1), default=DEFAULT_THRESHOLD, show_default=True,
-                     help="Share of clouds whose latest run passes every non-flagged test of a capability "
-                     "for Widely Deployed evidence of 1."),
-    ]):
+    for option in reversed(
+        [
+            click.option(
+                "--target",
+                "-t",
+                help="Program: platform, compute, object, dns, orchestration, nfv... "
+                "Default: platform, or the guideline's only program.",
+            ),
+            click.option(
+                "--previous",
+                "-p",
+                "previous_paths",
+                type=_file,
+                multiple=True,
+                help="A previous guideline, newest first; repeat for more. Default: the two newest "
+                "older guidelines beside --guideline (2020.06.json, 2019.11.json for next.json).",
+            ),
+            click.option(
+                "--results",
+                "-r",
+                "results_paths",
+                type=_any,
+                multiple=True,
+                help="RefStack v1 upload or tcup extended results document, or a folder of them "
+                "(*.json); repeat for more. Gives the Widely Deployed evidence.",
+            ),
+            click.option(
+                "--threshold",
+                type=click.FloatRange(0, 1),
+                default=DEFAULT_THRESHOLD,
+                show_default=True,
+                help="Share of clouds whose latest run passes every non-flagged test of a capability "
+                "for Widely Deployed evidence of 1.",
+            ),
+        ]
+    ):
         func = option(func)
     return func
 
@@ -88,13 +116,16 @@ def cli() -> None:
 @cli.command(short_help="Compute totals and stars; write the CSV or rewrite the worksheet.")
 @worksheet_option
 @click.option("--guideline", "-g", type=_file, required=True, help="Guideline giving weights and cutoff.")
-@click.option("--csv", "csv_out", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
-              help="Write tabulated_scores.csv here ('-' for stdout).")
+@click.option(
+    "--csv",
+    "csv_out",
+    type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
+    help="Write tabulated_scores.csv here ('-' for stdout).",
+)
 @click.option("--write", is_flag=True, help="Rewrite the worksheet's totals and stars in place.")
 @click.option("--check", is_flag=True, help="Exit with status 1 when a written total or star is stale.")
 @reported
-def tabulate(worksheet: Path, graduated: bool, guideline: Path, csv_out: Path | None, write: bool,
-             check: bool) -> None:
+def tabulate(worksheet: Path, graduated: bool, guideline: Path, csv_out: Path | None, write: bool, check: bool) -> None:
     """Compute every total and star; write the CSV and/or rewrite the worksheet.
 
     \b
@@ -110,15 +141,18 @@ def tabulate(worksheet: Path, graduated: bool, guideline: Path, csv_out: Path | 
     model = load_guideline(guideline)
     scored = score_with_guideline(sheet, model)
     for name, row in scored.stale.iterrows():
-        click.echo(f"{sheet.source}:{row[T.LINE]}: {name}: the sheet says [{row[T.BOARD]}] but the marks "
-                   f"give {row[T.TOTAL_TEXT]} with the weights of {model.id}"
-                   + ("" if write else " (fix: run with --write)"), err=True)
+        click.echo(
+            f"{sheet.source}:{row[T.LINE]}: {name}: the sheet says [{row[T.BOARD]}] but the marks "
+            f"give {row[T.TOTAL_TEXT]} with the weights of {model.id}" + ("" if write else " (fix: run with --write)"),
+            err=True,
+        )
     text = T.to_csv_text(scored.marks, scored.scores, graduated=graduated)
     if csv_out is not None or not write:
         _emit(text, csv_out)
     if write:
-        worksheet.write_text(render_worksheet(sheet, scored.scores[T.TOTAL_TEXT].to_dict()), encoding="utf-8",
-                             newline="")
+        worksheet.write_text(
+            render_worksheet(sheet, scored.scores[T.TOTAL_TEXT].to_dict()), encoding="utf-8", newline=""
+        )
     if check and len(scored.stale):
         sys.exit(1)
 
@@ -127,12 +161,23 @@ def tabulate(worksheet: Path, graduated: bool, guideline: Path, csv_out: Path | 
 @worksheet_option
 @click.option("--guideline", "-g", type=_file, required=True, help="Guideline whose statuses are compared.")
 @evidence_options
-@click.option("--csv", "csv_out", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
-              help="Write the disagreements as CSV here ('-' for stdout) instead of a table.")
+@click.option(
+    "--csv",
+    "csv_out",
+    type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
+    help="Write the disagreements as CSV here ('-' for stdout) instead of a table.",
+)
 @reported
-def compare(worksheet: Path, graduated: bool, guideline: Path, target: str | None,
-            previous_paths: tuple[Path, ...], results_paths: tuple[Path, ...], threshold: float,
-            csv_out: Path | None) -> None:
+def compare(
+    worksheet: Path,
+    graduated: bool,
+    guideline: Path,
+    target: str | None,
+    previous_paths: tuple[Path, ...],
+    results_paths: tuple[Path, ...],
+    threshold: float,
+    csv_out: Path | None,
+) -> None:
     """List where scores and statuses, or marks and evidence, disagree.
 
     \b
@@ -150,25 +195,54 @@ def compare(worksheet: Path, graduated: bool, guideline: Path, target: str | Non
     if csv_out is not None:
         _emit(found.to_csv(index=False, lineterminator="\n"), csv_out)
     elif len(found):
-        lines = (found[T.CAPABILITY] + "  " + found[T.KIND] + "  " + found[T.CRITERION] + ": "
-                 + found[T.BOARD].replace("", "(not listed)") + " vs " + found[T.EVIDENCE] + "  ["
-                 + found[T.RULE] + "] " + found[T.DETAIL])
+        lines = (
+            found[T.CAPABILITY]
+            + "  "
+            + found[T.KIND]
+            + "  "
+            + found[T.CRITERION]
+            + ": "
+            + found[T.BOARD].replace("", "(not listed)")
+            + " vs "
+            + found[T.EVIDENCE]
+            + "  ["
+            + found[T.RULE]
+            + "] "
+            + found[T.DETAIL]
+        )
         click.echo("\n".join(lines))
     click.echo(_counts(found), err=True)
 
 
 @cli.command(name="pass-rates", short_help="Per-capability pass rates over clouds from results documents.")
 @click.option("--guideline", "-g", type=_file, required=True, help="Guideline whose capabilities are rated.")
-@click.option("--results", "-r", "results_paths", type=_any, multiple=True, required=True,
-              help="Results document or folder of them; repeat for more.")
+@click.option(
+    "--results",
+    "-r",
+    "results_paths",
+    type=_any,
+    multiple=True,
+    required=True,
+    help="Results document or folder of them; repeat for more.",
+)
 @click.option("--target", "-t", help="Program (default: platform, or the only one).")
-@click.option("--threshold", type=click.FloatRange(0, 1), default=DEFAULT_THRESHOLD, show_default=True,
-              help="Pass rate at which Widely Deployed evidence is 1.")
-@click.option("--csv", "csv_out", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
-              help="Write CSV here ('-' for stdout); default: stdout.")
+@click.option(
+    "--threshold",
+    type=click.FloatRange(0, 1),
+    default=DEFAULT_THRESHOLD,
+    show_default=True,
+    help="Pass rate at which Widely Deployed evidence is 1.",
+)
+@click.option(
+    "--csv",
+    "csv_out",
+    type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
+    help="Write CSV here ('-' for stdout); default: stdout.",
+)
 @reported
-def pass_rates(guideline: Path, results_paths: tuple[Path, ...], target: str | None, threshold: float,
-               csv_out: Path | None) -> None:
+def pass_rates(
+    guideline: Path, results_paths: tuple[Path, ...], target: str | None, threshold: float, csv_out: Path | None
+) -> None:
     """Per capability: clouds whose latest run passes every non-flagged test, and the rate.
 
     Tests match by idempotent id first, by name or alias when either side has no id.
@@ -189,8 +263,16 @@ def pass_rates(guideline: Path, results_paths: tuple[Path, ...], target: str | N
 @evidence_options
 @click.option("--out", "-o", type=_out, required=True, help="The .xlsx file to write.")
 @reported
-def board(worksheet: Path, graduated: bool, guideline: Path, target: str | None,
-          previous_paths: tuple[Path, ...], results_paths: tuple[Path, ...], threshold: float, out: Path) -> None:
+def board(
+    worksheet: Path,
+    graduated: bool,
+    guideline: Path,
+    target: str | None,
+    previous_paths: tuple[Path, ...],
+    results_paths: tuple[Path, ...],
+    threshold: float,
+    out: Path,
+) -> None:
     """Write the board spreadsheet (.xlsx).
 
     \b
@@ -209,10 +291,17 @@ def board(worksheet: Path, graduated: bool, guideline: Path, target: str | None,
 
 @cli.command(name="import", short_help="Read an edited board back into a worksheet and CSV.")
 @click.argument("workbook", type=_file)
-@click.option("--worksheet-out", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
-              help="Write the rebuilt worksheet here ('-' for stdout).")
-@click.option("--csv", "csv_out", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
-              help="Write tabulated_scores.csv here ('-' for stdout).")
+@click.option(
+    "--worksheet-out",
+    type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
+    help="Write the rebuilt worksheet here ('-' for stdout).",
+)
+@click.option(
+    "--csv",
+    "csv_out",
+    type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
+    help="Write tabulated_scores.csv here ('-' for stdout).",
+)
 @reported
 def import_(workbook: Path, worksheet_out: Path | None, csv_out: Path | None) -> None:
     """Read an edited board back into worksheet text and the CSV.
@@ -240,8 +329,9 @@ def import_(workbook: Path, worksheet_out: Path | None, csv_out: Path | None) ->
 @click.option("--target", "-t", help="Program whose components receive new capabilities (default: platform).")
 @click.option("--keep-flags", is_flag=True, help="Keep test flags (a guideline proposed for approval has none).")
 @reported
-def draft(previous: Path, worksheet: Path, graduated: bool, out: Path, new_id: str, target: str | None,
-          keep_flags: bool) -> None:
+def draft(
+    previous: Path, worksheet: Path, graduated: bool, out: Path, new_id: str, target: str | None, keep_flags: bool
+) -> None:
     """Draft the next guideline (schema 2.0) from the previous one and the worksheet.
 
     \b
@@ -257,8 +347,9 @@ def draft(previous: Path, worksheet: Path, graduated: bool, out: Path, new_id: s
     model = guideline_from_dict(raw, source=str(previous))
     scored = score_with_guideline(load_worksheet(worksheet, graduated=graduated), model)
     decisions = draft_decisions(scored, model)
-    document = draft_guideline(scored, model, raw, new_id=new_id, target=target, keep_flags=keep_flags,
-                               decisions=decisions)
+    document = draft_guideline(
+        scored, model, raw, new_id=new_id, target=target, keep_flags=keep_flags, decisions=decisions
+    )
     try:
         checked = guideline_from_dict(json.loads(json.dumps(document)), source=str(out))
     except InteropModelError as exc:  # NOTE: a bug of ours, not the user's; still say what failed
@@ -266,21 +357,44 @@ def draft(previous: Path, worksheet: Path, graduated: bool, out: Path, new_id: s
     out.write_text(json.dumps(document, indent=4, ensure_ascii=False) + "\n", encoding="utf-8")
     changed = decisions[decisions[NEW_STATUS].ne(decisions[T.PREVIOUS_STATUS])]
     for name, row in changed.iterrows():
-        click.echo(f"{name}: {row[T.PREVIOUS_STATUS] or '(not listed)'} -> {row[NEW_STATUS] or '(not listed)'} "
-                   f"[{row[T.TOTAL_TEXT] if isinstance(row[T.TOTAL_TEXT], str) else 'no score'}] "
-                   f"{row[T.RULE]}: {row[NOTE]}", err=True)
-    click.echo(f"{out}: guideline {checked.id}, {len(checked.capabilities)} capabilities, "
-               f"{len(changed)} status changes, {len(checked.warnings)} loader warnings", err=True)
+        click.echo(
+            f"{name}: {row[T.PREVIOUS_STATUS] or '(not listed)'} -> {row[NEW_STATUS] or '(not listed)'} "
+            f"[{row[T.TOTAL_TEXT] if isinstance(row[T.TOTAL_TEXT], str) else 'no score'}] "
+            f"{row[T.RULE]}: {row[NOTE]}",
+            err=True,
+        )
+    click.echo(
+        f"{out}: guideline {checked.id}, {len(checked.capabilities)} capabilities, "
+        f"{len(changed)} status changes, {len(checked.warnings)} loader warnings",
+        err=True,
+    )
 
 
-def _assess(worksheet: Path, graduated: bool, guideline: Path, target: str | None,
-            previous_paths: Sequence[Path], results_paths: Sequence[Path], threshold: float) -> Assessment:
+def _assess(
+    worksheet: Path,
+    graduated: bool,
+    guideline: Path,
+    target: str | None,
+    previous_paths: Sequence[Path],
+    results_paths: Sequence[Path],
+    threshold: float,
+) -> Assessment:
     previous = list(previous_paths) or discover_previous(guideline)
     if not previous_paths:
-        click.echo("previous guidelines: " + (", ".join(p.name for p in previous) or "none found")
-                   + " (auto; choose with --previous)", err=True)
-    return assess(load_worksheet(worksheet, graduated=graduated), load_guideline(guideline), target=target,
-                  previous=load_previous(previous), runs=_runs(results_paths), threshold=threshold)
+        click.echo(
+            "previous guidelines: "
+            + (", ".join(p.name for p in previous) or "none found")
+            + " (auto; choose with --previous)",
+            err=True,
+        )
+    return assess(
+        load_worksheet(worksheet, graduated=graduated),
+        load_guideline(guideline),
+        target=target,
+        previous=load_previous(previous),
+        runs=_runs(results_paths),
+        threshold=threshold,
+    )
 
 
 def _runs(paths: Sequence[Path]) -> Runs | None:
@@ -289,8 +403,9 @@ def _runs(paths: Sequence[Path]) -> Runs | None:
 
 def _counts(found: pd.DataFrame) -> str:
     counts = found[T.KIND].value_counts()
-    return f"{len(found)} disagreements" + (" (" + ", ".join(f"{k} {v}" for k, v in counts.items()) + ")"
-                                            if len(found) else "")
+    return f"{len(found)} disagreements" + (
+        " (" + ", ".join(f"{k} {v}" for k, v in counts.items()) + ")" if len(found) else ""
+    )
 
 
 def _emit(text: str, path: Path | None) -> None:

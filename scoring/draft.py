@@ -58,8 +58,12 @@ def draft_decisions(scored: Scored, previous: Guideline) -> pd.DataFrame:
         (incomplete & p.eq("removed"), "", "A4.5", "removal done: no longer listed"),
         (incomplete, p, "", "incomplete scoring (?): status kept"),
         (p.eq("removed"), "", "A4.5", "removal done: no longer listed"),
-        (p.eq("deprecated") & star, "removed", "A4.5, A7.2",
-         "deprecated for a cycle: removed, although it now scores at or above the cutoff"),
+        (
+            p.eq("deprecated") & star,
+            "removed",
+            "A4.5, A7.2",
+            "deprecated for a cycle: removed, although it now scores at or above the cutoff",
+        ),
         (p.eq("deprecated"), "removed", "A4.5", "deprecated for a cycle: removed"),
         (star & p.isin(["required", "advisory"]), "required", "A4.6", "advisory for a cycle: required"),
         (star, "advisory", "A4.6", "at or above the cutoff: advisory first"),
@@ -68,8 +72,10 @@ def draft_decisions(scored: Scored, previous: Guideline) -> pd.DataFrame:
     conditions = [c.to_numpy(dtype=bool) for c, *_ in cases]
 
     def column(values: list[Any], default: str) -> np.ndarray:
-        choices = [v.to_numpy(dtype=object) if isinstance(v, pd.Series) else np.full(len(index), v, dtype=object)
-                   for v in values]
+        choices = [
+            v.to_numpy(dtype=object) if isinstance(v, pd.Series) else np.full(len(index), v, dtype=object)
+            for v in values
+        ]
         return np.select(conditions, choices, default=np.full(len(index), default, dtype=object))
 
     frame[NEW_STATUS] = column([s for _, s, _, _ in cases], "")
@@ -80,14 +86,25 @@ def draft_decisions(scored: Scored, previous: Guideline) -> pd.DataFrame:
 
 def _listed(guideline: Guideline) -> pd.Series:
     """Capability -> strength of each status it is listed under (one row per listing)."""
-    pairs = [(name, _STRENGTH[status.value]) for component in guideline.components.values()
-             for status in STATUSES for name in component.listed(status)]
+    pairs = [
+        (name, _STRENGTH[status.value])
+        for component in guideline.components.values()
+        for status in STATUSES
+        for name in component.listed(status)
+    ]
     return pd.Series([s for _, s in pairs], index=pd.Index([n for n, _ in pairs], dtype=object), dtype=np.int64)
 
 
-def draft_guideline(scored: Scored, previous: Guideline, raw: Mapping[str, Any], *, new_id: str = "next",
-                    target: str | None = None, keep_flags: bool = False,
-                    decisions: pd.DataFrame | None = None) -> dict[str, Any]:
+def draft_guideline(
+    scored: Scored,
+    previous: Guideline,
+    raw: Mapping[str, Any],
+    *,
+    new_id: str = "next",
+    target: str | None = None,
+    keep_flags: bool = False,
+    decisions: pd.DataFrame | None = None,
+) -> dict[str, Any]:
     """The schema-2.0 document of the draft guideline.
 
     :param raw: the previous guideline's decoded JSON, for the parts the model does not keep
@@ -95,36 +112,70 @@ def draft_guideline(scored: Scored, previous: Guideline, raw: Mapping[str, Any],
     :raises DraftError: the previous guideline has no criteria or cutoff to carry over.
     """
     if not previous.criteria or previous.cutoff is None:
-        raise DraftError([f"{previous.source}: no criteria weights or cutoff to carry over (fix: draft "
-                          "from a guideline of schema 1.5 or later)"])
+        raise DraftError(
+            [
+                f"{previous.source}: no criteria weights or cutoff to carry over (fix: draft "
+                "from a guideline of schema 1.5 or later)"
+            ]
+        )
     decisions = draft_decisions(scored, previous) if decisions is None else decisions
     target = choose_target(previous, target)
     placed = _components(decisions, previous, target)
-    capabilities = {name: _capability(name, scored, previous.capabilities.get(name), new_id, keep_flags,
-                                      decisions.at[name, NEW_STATUS], decisions.at[name, T.PREVIOUS_STATUS])
-                    for name in decisions.index[decisions[NEW_STATUS].ne("")]}
+    capabilities = {
+        name: _capability(
+            name,
+            scored,
+            previous.capabilities.get(name),
+            new_id,
+            keep_flags,
+            decisions.at[name, NEW_STATUS],
+            decisions.at[name, T.PREVIOUS_STATUS],
+        )
+        for name in decisions.index[decisions[NEW_STATUS].ne("")]
+    }
     is_2 = previous.schema == "2.0"
-    components = {name: {"capabilities": {s.value: placed.get((name, s.value), []) for s in STATUSES},
-                         **({"designated_sections": raw["components"][name]["designated_sections"]}
-                            if is_2 and "designated_sections" in raw["components"].get(name, {}) else {})}
-                  for name in previous.components}
+    components = {
+        name: {
+            "capabilities": {s.value: placed.get((name, s.value), []) for s in STATUSES},
+            **(
+                {"designated_sections": raw["components"][name]["designated_sections"]}
+                if is_2 and "designated_sections" in raw["components"].get(name, {})
+                else {}
+            ),
+        }
+        for name in previous.components
+    }
     programs = "add-ons" if previous.kind == "add-on" else "platforms"
-    approval = {"target_approval": new_id, "replaces": previous.id, "releases": list(previous.releases),
-                "status": "draft"}
+    approval = {
+        "target_approval": new_id,
+        "replaces": previous.id,
+        "releases": list(previous.releases),
+        "status": "draft",
+    }
     return {
-        "metadata": {"id": new_id, "schema": "2.0", "scoring": {
-            "cutoff_score": previous.cutoff,
-            "criteria": {c.key: {"name": c.name, "description": c.description, "weight": c.weight}
-                         for c in previous.criteria}},
-            "os_trademark_approval": approval},
-        programs: raw[programs] if is_2 and programs in raw else {
+        "metadata": {
+            "id": new_id,
+            "schema": "2.0",
+            "scoring": {
+                "cutoff_score": previous.cutoff,
+                "criteria": {
+                    c.key: {"name": c.name, "description": c.description, "weight": c.weight} for c in previous.criteria
+                },
+            },
+            "os_trademark_approval": approval,
+        },
+        programs: raw[programs]
+        if is_2 and programs in raw
+        else {
             p.name: {"description": p.name, "components": [{"name": c} for c in p.components]}
-            for p in previous.programs.values()},
+            for p in previous.programs.values()
+        },
         "components": components,
         "capabilities": capabilities,
         "designated_sections": raw.get("designated_sections", {}) if is_2 else {},
-        "test_repositories": raw.get("test_repositories") if is_2 else {
-            name: {"repository": "", "reference": ref} for name, ref in previous.test_repositories.items()},
+        "test_repositories": raw.get("test_repositories")
+        if is_2
+        else {name: {"repository": "", "reference": ref} for name, ref in previous.test_repositories.items()},
     }
 
 
@@ -141,8 +192,9 @@ def _components(decisions: pd.DataFrame, previous: Guideline, target: str | None
     return placed
 
 
-def _capability(name: str, scored: Scored, old: Capability | None, new_id: str, keep_flags: bool,
-                status: str, previous_status: str) -> dict[str, Any]:
+def _capability(
+    name: str, scored: Scored, old: Capability | None, new_id: str, keep_flags: bool, status: str, previous_status: str
+) -> dict[str, Any]:
     marks = scored.marks
     if name in marks.index:
         values = pd.to_numeric(marks.loc[name, list(T.CRITERIA)], errors="coerce")
@@ -156,9 +208,13 @@ def _capability(name: str, scored: Scored, old: Capability | None, new_id: str, 
     since = old.required_since if old else None
     if status == "required" and previous_status != "required":
         since = new_id
-    entry: dict[str, Any] = {"achievements": achievements, "admin": bool(admin),
-                             "description": old.description if old else "",
-                             "project": (old.project if old else None) or "", "tests": {}}
+    entry: dict[str, Any] = {
+        "achievements": achievements,
+        "admin": bool(admin),
+        "description": old.description if old else "",
+        "project": (old.project if old else None) or "",
+        "tests": {},
+    }
     if since:
         entry["required_since"] = since
     entry["tests"] = {t.name: _test(t, keep_flags) for t in (old.tests if old else ())}
@@ -172,6 +228,5 @@ def _test(entry: TestEntry, keep_flags: bool) -> dict[str, Any]:
     if entry.aliases:
         out["aliases"] = list(entry.aliases)
     if keep_flags and entry.flag is not None:
-        out["flagged"] = {"reason": entry.flag.reason, "action": entry.flag.action or "",
-                          "date": entry.flag.date or ""}
+        out["flagged"] = {"reason": entry.flag.reason, "action": entry.flag.action or "", "date": entry.flag.date or ""}
     return out

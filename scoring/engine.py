@@ -26,8 +26,9 @@ from scoring.errors import MissingWeights
 GRADUATED_MET = 3  # the lowest graduated mark that counts as 1 in the binary reading
 
 
-def check_weights(marks: pd.DataFrame, weights: pd.Series, cutoff: float | None, *,
-                  worksheet: str, guideline: str) -> None:
+def check_weights(
+    marks: pd.DataFrame, weights: pd.Series, cutoff: float | None, *, worksheet: str, guideline: str
+) -> None:
     """Raise :class:`MissingWeights` for every mark the guideline cannot weigh.
 
     That is: a 0/1/? mark on a criterion without a weight, a ``*`` on a criterion that has
@@ -35,24 +36,32 @@ def check_weights(marks: pd.DataFrame, weights: pd.Series, cutoff: float | None,
     """
     problems: list[str] = []
     if weights.isna().all():
-        problems.append(f"{guideline}: the guideline has no criteria weights (fix: use a guideline of "
-                        "schema 1.5 or later, whose criteria block gives each weight)")
+        problems.append(
+            f"{guideline}: the guideline has no criteria weights (fix: use a guideline of "
+            "schema 1.5 or later, whose criteria block gives each weight)"
+        )
     if cutoff is None:
-        problems.append(f"{guideline}: the guideline has no cutoff_score (fix: use a guideline that sets "
-                        "one, e.g. next.json, or add metadata.scoring.cutoff_score)")
+        problems.append(
+            f"{guideline}: the guideline has no cutoff_score (fix: use a guideline that sets "
+            "one, e.g. next.json, or add metadata.scoring.cutoff_score)"
+        )
     if not problems:
         crit = marks[list(T.CRITERIA)]
         unweighted = crit.eq("*").ne(weights.isna(), axis=1).stack()
-        for (name, key) in unweighted[unweighted].index:
+        for name, key in unweighted[unweighted].index:
             line = f"{worksheet}:{marks.at[name, T.LINE]}: {name}" if T.LINE in marks else f"{worksheet}: {name}"
             label = T.DISPLAY_NAMES[key]
             if pd.isna(weights[key]):
-                problems.append(f"{line}: {label} is marked {crit.at[name, key]} but {guideline} gives "
-                                f"{key!r} no weight (fix: mark it * as not considered, or use a guideline "
-                                "that weighs it)")
+                problems.append(
+                    f"{line}: {label} is marked {crit.at[name, key]} but {guideline} gives "
+                    f"{key!r} no weight (fix: mark it * as not considered, or use a guideline "
+                    "that weighs it)"
+                )
             else:
-                problems.append(f"{line}: {label} is marked * (not considered) but {guideline} weighs "
-                                f"{key!r} {weights[key]:g} (fix: score it 0, 1 or ?)")
+                problems.append(
+                    f"{line}: {label} is marked * (not considered) but {guideline} weighs "
+                    f"{key!r} {weights[key]:g} (fix: score it 0, 1 or ?)"
+                )
     if problems:
         raise MissingWeights(problems)
 
@@ -82,8 +91,7 @@ def score(marks: pd.DataFrame, weights: pd.Series, cutoff: float, *, scale: int 
     return result
 
 
-def _total(known: pd.DataFrame, weights: pd.Series, scale: int, incomplete: pd.Series,
-           vetoed: pd.Series) -> pd.Series:
+def _total(known: pd.DataFrame, weights: pd.Series, scale: int, incomplete: pd.Series, vetoed: pd.Series) -> pd.Series:
     raw = known.fillna(0).mul(weights.fillna(0), axis=1).sum(axis=1).div(scale).round(6)
     return raw.where(~incomplete, -raw).where(~vetoed, 0.0).add(0.0)  # add(0.0): no "-0"
 

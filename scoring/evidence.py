@@ -31,9 +31,14 @@ EVIDENCE_CRITERIA = ("deployed", "sticky", "stable", T.NON_ADMIN)
 LISTED = ("required", "advisory", "deprecated")
 
 
-def pass_rates_frame(runs: pd.DataFrame, results: pd.DataFrame, entries: pd.DataFrame,
-                     *, threshold: float = DEFAULT_THRESHOLD,
-                     capabilities: Sequence[str] | None = None) -> pd.DataFrame:
+def pass_rates_frame(
+    runs: pd.DataFrame,
+    results: pd.DataFrame,
+    entries: pd.DataFrame,
+    *,
+    threshold: float = DEFAULT_THRESHOLD,
+    capabilities: Sequence[str] | None = None,
+) -> pd.DataFrame:
     """Per capability: tests, counted (non-flagged) tests, clouds, clouds passing, pass rates.
 
     :param runs: from :func:`scoring.tables.runs_frame` (index 0..n-1, cpid, order).
@@ -51,17 +56,23 @@ def pass_rates_frame(runs: pd.DataFrame, results: pd.DataFrame, entries: pd.Data
     n_clouds = len(latest)
     if len(order):
         starts = np.flatnonzero(np.r_[True, np.diff(cap_codes[order]) != 0])
-        all_pass = np.logical_and.reduceat(passing[:, order], starts, axis=1) if n_clouds else \
-            np.zeros((0, len(starts)), dtype=bool)
+        all_pass = (
+            np.logical_and.reduceat(passing[:, order], starts, axis=1)
+            if n_clouds
+            else np.zeros((0, len(starts)), dtype=bool)
+        )
         per_test = np.add.reduceat(passing.sum(axis=0)[order], starts)
         sizes = np.diff(np.r_[starts, len(order)])
     else:
         all_pass, per_test, sizes = np.zeros((n_clouds, 0), dtype=bool), np.zeros(0), np.zeros(0)
-    frame = pd.DataFrame({
-        T.COUNTED_TESTS: sizes.astype(np.int64),
-        T.CLOUDS: n_clouds,
-        T.CLOUDS_PASSING: all_pass.sum(axis=0).astype(np.int64),
-    }, index=pd.Index(caps, name=T.CAPABILITY))
+    frame = pd.DataFrame(
+        {
+            T.COUNTED_TESTS: sizes.astype(np.int64),
+            T.CLOUDS: n_clouds,
+            T.CLOUDS_PASSING: all_pass.sum(axis=0).astype(np.int64),
+        },
+        index=pd.Index(caps, name=T.CAPABILITY),
+    )
     every = entries.groupby(T.CAPABILITY, sort=False).size().rename(T.TESTS)
     rows = every.index if capabilities is None else pd.Index(list(capabilities), name=T.CAPABILITY)
     frame = frame.reindex(rows).join(every)
@@ -74,8 +85,7 @@ def pass_rates_frame(runs: pd.DataFrame, results: pd.DataFrame, entries: pd.Data
     test_rate = pd.Series(per_test / (np.maximum(sizes, 1) * max(n_clouds, 1)), index=pd.Index(caps))
     frame[T.TEST_PASS_RATE] = test_rate.reindex(frame.index).where(measurable)
     frame["deployed"] = frame[T.PASS_RATE].ge(threshold).astype(float).where(frame[T.PASS_RATE].notna())
-    return frame[[T.TESTS, T.COUNTED_TESTS, T.CLOUDS, T.CLOUDS_PASSING, T.PASS_RATE, T.TEST_PASS_RATE,
-                  "deployed"]]
+    return frame[[T.TESTS, T.COUNTED_TESTS, T.CLOUDS, T.CLOUDS_PASSING, T.PASS_RATE, T.TEST_PASS_RATE, "deployed"]]
 
 
 def _codes(column: pd.Series) -> tuple[np.ndarray, pd.Index]:
@@ -92,8 +102,7 @@ def _lookup(size: int, wanted: np.ndarray) -> np.ndarray:
     return table
 
 
-def _entry_passes(latest_runs: np.ndarray, n_runs: int, results: pd.DataFrame,
-                  counted: pd.DataFrame) -> np.ndarray:
+def _entry_passes(latest_runs: np.ndarray, n_runs: int, results: pd.DataFrame, counted: pd.DataFrame) -> np.ndarray:
     """Boolean matrix (latest run of each cloud) x (counted entry): did the entry pass?
 
     Result rows are scattered into three dense (cloud x column) matrices over the compact
@@ -119,8 +128,11 @@ def _entry_passes(latest_runs: np.ndarray, n_runs: int, results: pd.DataFrame,
     cloud = cloud_of_run[results[T.RUN].to_numpy()]
     keep = results[T.PASSED].to_numpy() & (cloud >= 0)
     by_uuid = _scatter(n_clouds, uuid_col, cloud, uuid_codes, keep)
-    by_any = _scatter(n_clouds, any_col, cloud, test_codes, keep) if (~with_id).any() else \
-        np.zeros((n_clouds, 0), dtype=bool)
+    by_any = (
+        _scatter(n_clouds, any_col, cloud, test_codes, keep)
+        if (~with_id).any()
+        else np.zeros((n_clouds, 0), dtype=bool)
+    )
     bare = np.flatnonzero(keep & (uuid_codes < 0))  # usually few rows: v1 uploads carry ids
     by_bare = _scatter(n_clouds, bare_col, cloud[bare], test_codes[bare], None)
 
@@ -141,8 +153,9 @@ def _entry_passes(latest_runs: np.ndarray, n_runs: int, results: pd.DataFrame,
     return passed
 
 
-def _scatter(n_clouds: int, table: np.ndarray, cloud: np.ndarray, codes: np.ndarray,
-             keep: np.ndarray | None) -> np.ndarray:
+def _scatter(
+    n_clouds: int, table: np.ndarray, cloud: np.ndarray, codes: np.ndarray, keep: np.ndarray | None
+) -> np.ndarray:
     """Dense (cloud x compact column) matrix: True where a kept row has that code."""
     width = int(table.max()) + 1
     # NOTE: one scatter into a flat buffer with a spare last cell for the rows that do not
@@ -162,8 +175,9 @@ def _scatter(n_clouds: int, table: np.ndarray, cloud: np.ndarray, codes: np.ndar
     return flat[:-1].reshape(n_clouds, width)
 
 
-def evidence_frame(index: pd.Index, rates: pd.DataFrame | None, previous: Sequence[pd.Series],
-                   admin: pd.Series) -> pd.DataFrame:
+def evidence_frame(
+    index: pd.Index, rates: pd.DataFrame | None, previous: Sequence[pd.Series], admin: pd.Series
+) -> pd.DataFrame:
     """Evidence marks (1.0, 0.0 or NaN) for the four criteria, with the pass-rate columns."""
     frame = pd.DataFrame(index=index.rename(T.CAPABILITY))
     if rates is not None:
@@ -172,17 +186,25 @@ def evidence_frame(index: pd.Index, rates: pd.DataFrame | None, previous: Sequen
         frame["deployed"] = np.nan
     nothing = pd.Series(np.nan, index=frame.index)
     frame["sticky"] = previous[0].reindex(frame.index).eq("required").astype(float) if previous else nothing
-    frame["stable"] = (previous[0].reindex(frame.index).isin(LISTED)
-                       & previous[1].reindex(frame.index).isin(LISTED)).astype(float) \
-        if len(previous) >= 2 else nothing
+    frame["stable"] = (
+        (previous[0].reindex(frame.index).isin(LISTED) & previous[1].reindex(frame.index).isin(LISTED)).astype(float)
+        if len(previous) >= 2
+        else nothing
+    )
     admin_of = admin.reindex(frame.index)
     frame[T.NON_ADMIN] = admin_of.eq(False).astype(float).where(admin_of.notna())
     return frame
 
 
-def compare_with_evidence(marks: pd.DataFrame, evidence: pd.DataFrame, *, scale: int = 1,
-                          guideline: str = "the guideline", previous: Sequence[str] = (),
-                          threshold: float = DEFAULT_THRESHOLD) -> pd.DataFrame:
+def compare_with_evidence(
+    marks: pd.DataFrame,
+    evidence: pd.DataFrame,
+    *,
+    scale: int = 1,
+    guideline: str = "the guideline",
+    previous: Sequence[str] = (),
+    threshold: float = DEFAULT_THRESHOLD,
+) -> pd.DataFrame:
     """Every (capability, criterion) where the board's mark and the evidence differ.
 
     Kind ``evidence-disagrees`` where the board marked 0 or 1 (graduated: below or at least 3)
@@ -205,21 +227,33 @@ def compare_with_evidence(marks: pd.DataFrame, evidence: pd.DataFrame, *, scale:
     return long[list(T.DISAGREEMENT_COLUMNS)].reset_index(drop=True)
 
 
-def _why(long: pd.DataFrame, evidence: pd.DataFrame, guideline: str, previous: Sequence[str],
-         threshold: float) -> pd.Series:
+def _why(
+    long: pd.DataFrame, evidence: pd.DataFrame, guideline: str, previous: Sequence[str], threshold: float
+) -> pd.Series:
     at = evidence.reindex(long[T.CAPABILITY])
     rate = at.get(T.PASS_RATE, pd.Series(np.nan, index=at.index)).round(3).astype(str).to_numpy()
     passing = at.get(T.CLOUDS_PASSING, pd.Series(0, index=at.index)).fillna(0).astype(int).astype(str).to_numpy()
     clouds = at.get(T.CLOUDS, pd.Series(0, index=at.index)).fillna(0).astype(int).astype(str).to_numpy()
     p1 = previous[0] if previous else "the previous guideline"
     p2 = previous[1] if len(previous) > 1 else "the one before"
-    deployed = ("pass rate " + pd.Series(rate) + " (" + pd.Series(passing) + " of " + pd.Series(clouds)
-                + f" clouds pass every non-flagged test in their latest run; threshold {threshold:g})")
+    deployed = (
+        "pass rate "
+        + pd.Series(rate)
+        + " ("
+        + pd.Series(passing)
+        + " of "
+        + pd.Series(clouds)
+        + f" clouds pass every non-flagged test in their latest run; threshold {threshold:g})"
+    )
     texts = np.select(
-        [long[T.CRITERION].eq("deployed").to_numpy(), long[T.CRITERION].eq("sticky").to_numpy(),
-         long[T.CRITERION].eq("stable").to_numpy()],
+        [
+            long[T.CRITERION].eq("deployed").to_numpy(),
+            long[T.CRITERION].eq("sticky").to_numpy(),
+            long[T.CRITERION].eq("stable").to_numpy(),
+        ],
         [deployed.to_numpy(), f"required in {p1}?", f"listed in both {p1} and {p2}?"],
-        default=f"the admin field of {guideline}")
+        default=f"the admin field of {guideline}",
+    )
     return pd.Series(texts, index=long.index)
 
 

@@ -27,8 +27,9 @@ def read_text(path: Path) -> str:
     try:
         return path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
-        raise ScoringError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start}); "
-                           "fix: save the file as UTF-8") from None
+        raise ScoringError(
+            f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start}); fix: save the file as UTF-8"
+        ) from None
     except OSError as exc:
         raise ScoringError(f"{path}: cannot be read: {exc.strerror}") from None
 
@@ -37,8 +38,12 @@ def load_worksheet(path: Path, *, graduated: bool = False) -> Worksheet:
     """Read and parse a worksheet file; one without a single scored line is an error, not an empty result."""
     sheet = read_worksheet(read_text(path), source=str(path), graduated=graduated)
     if not sheet.scored:
-        raise WorksheetError([f"{path}: no scored line: is this a scoring worksheet? (fix: score each capability on "
-                              f"a line of its own; {FORM})"])
+        raise WorksheetError(
+            [
+                f"{path}: no scored line: is this a scoring worksheet? (fix: score each capability on "
+                f"a line of its own; {FORM})"
+            ]
+        )
     return sheet
 
 

@@ -73,10 +73,18 @@ TEST_PASS_RATE = "test_pass_rate"
 # the guideline spells, so sheets from different guidelines line up (the NFV CSV upstream
 # was written with next.json's names too).
 DISPLAY_NAMES: Mapping[str, str] = {
-    "deployed": "Widely Deployed", "tools": "Used by Tools", "clients": "Used by Clients",
-    "future": "Future Direction", "complete": "Complete", "stable": "Stable",
-    "discover": "Discoverable", "doc": "Documented", "sticky": "Core in Last Release",
-    "foundation": "Foundation", "atomic": "Atomic", "proximity": "Proximity",
+    "deployed": "Widely Deployed",
+    "tools": "Used by Tools",
+    "clients": "Used by Clients",
+    "future": "Future Direction",
+    "complete": "Complete",
+    "stable": "Stable",
+    "discover": "Discoverable",
+    "doc": "Documented",
+    "sticky": "Core in Last Release",
+    "foundation": "Foundation",
+    "atomic": "Atomic",
+    "proximity": "Proximity",
     NON_ADMIN: "Non-Admin",
 }
 CSV_CAPABILITY = "Capability"
@@ -128,7 +136,9 @@ def weights_series(guideline: Guideline) -> pd.Series:
     if unknown:
         raise UnknownCriterion(
             f"{guideline.source}: criterion {key!r} is not one of the twelve DefCore criteria "
-            f"({', '.join(CRITERIA)}) (fix: rename it in the guideline's criteria block)" for key in unknown)
+            f"({', '.join(CRITERIA)}) (fix: rename it in the guideline's criteria block)"
+            for key in unknown
+        )
     return pd.Series(guideline.weights, dtype=float).reindex(list(CRITERIA)).rename_axis(CRITERION)
 
 
@@ -138,8 +148,7 @@ def to_csv_text(marks: pd.DataFrame, scores: pd.DataFrame, *, graduated: bool = 
     A graduated sheet adds a ``Binary Total`` column after ``Total``.
     """
     header = [CSV_CAPABILITY, *(DISPLAY_NAMES[c] for c in MARK_COLUMNS), CSV_TOTAL]
-    fields = [marks.index.to_series().astype(str), *(marks[c].astype(str) for c in MARK_COLUMNS),
-              scores[TOTAL_TEXT]]
+    fields = [marks.index.to_series().astype(str), *(marks[c].astype(str) for c in MARK_COLUMNS), scores[TOTAL_TEXT]]
     if graduated:
         header.append(CSV_BINARY_TOTAL)
         fields.append(scores[BINARY_TEXT])
@@ -159,8 +168,11 @@ def read_scores_csv(text: str) -> pd.DataFrame:
     rows = list(csv.reader(io.StringIO(text)))
     if not rows:
         return pd.DataFrame(columns=[*MARK_COLUMNS, TOTAL_TEXT]).rename_axis(CAPABILITY)
-    body = [(r + [""] * (MARK_COUNT + 2))[:MARK_COUNT + 2] if len(r) > 2 else [r[0], *[""] * MARK_COUNT, r[1]]
-            for r in rows[1:] if r]
+    body = [
+        (r + [""] * (MARK_COUNT + 2))[: MARK_COUNT + 2] if len(r) > 2 else [r[0], *[""] * MARK_COUNT, r[1]]
+        for r in rows[1:]
+        if r
+    ]
     frame = pd.DataFrame(body, columns=[CAPABILITY, *MARK_COLUMNS, TOTAL_TEXT]).set_index(CAPABILITY)
     return frame.replace("", np.nan)
 
@@ -170,8 +182,11 @@ def read_scores_csv(text: str) -> pd.DataFrame:
 
 def entries_frame(definitions: Mapping[str, Capability]) -> pd.DataFrame:
     """One row per (capability, test entry): entry number, names (name + aliases), uuid, flagged."""
-    rows = [(cap, e.name, (e.name, *e.aliases), str(e.uuid) if e.uuid else None, e.flagged)
-            for cap, capability in definitions.items() for e in capability.tests]
+    rows = [
+        (cap, e.name, (e.name, *e.aliases), str(e.uuid) if e.uuid else None, e.flagged)
+        for cap, capability in definitions.items()
+        for e in capability.tests
+    ]
     frame = pd.DataFrame(rows, columns=[CAPABILITY, TEST, NAMES, UUID_, FLAGGED])
     frame[FLAGGED] = frame[FLAGGED].astype(bool)
     return frame.rename_axis(ENTRY)
@@ -213,8 +228,14 @@ def runs_frame(cpids: Sequence[Any], started: Sequence[str] | None = None) -> pd
 
 def results_frame(run: Any, test: Any, uuid: Any, passed: Any) -> pd.DataFrame:
     """Test results: run number, test name and uuid (both categorical), passed."""
-    return pd.DataFrame({RUN: np.asarray(run, dtype=np.int64), TEST: pd.Categorical(test),
-                         UUID_: pd.Categorical(uuid), PASSED: np.asarray(passed, dtype=bool)})
+    return pd.DataFrame(
+        {
+            RUN: np.asarray(run, dtype=np.int64),
+            TEST: pd.Categorical(test),
+            UUID_: pd.Categorical(uuid),
+            PASSED: np.asarray(passed, dtype=bool),
+        }
+    )
 
 
 def statuses_series(guideline: Guideline | None, target: str | None) -> pd.Series:
@@ -222,19 +243,21 @@ def statuses_series(guideline: Guideline | None, target: str | None) -> pd.Serie
     if guideline is None or target is None or target not in guideline.programs:
         return pd.Series(dtype=object, name=STATUS).rename_axis(CAPABILITY)
     statuses = guideline.target_statuses(target)
-    return pd.Series({k: Status(v).value for k, v in statuses.items()}, dtype=object,
-                     name=STATUS).rename_axis(CAPABILITY)
+    return pd.Series({k: Status(v).value for k, v in statuses.items()}, dtype=object, name=STATUS).rename_axis(
+        CAPABILITY
+    )
 
 
 def admin_series(definitions: Mapping[str, Capability]) -> pd.Series:
     """Capability -> its ``admin`` field (True, False, or None when absent)."""
-    return pd.Series({k: c.admin for k, c in definitions.items()}, dtype=object,
-                     name=ADMIN).rename_axis(CAPABILITY)
+    return pd.Series({k: c.admin for k, c in definitions.items()}, dtype=object, name=ADMIN).rename_axis(CAPABILITY)
 
 
 def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     """Plain rows for callers outside scoring: NaN becomes None, numpy scalars plain Python."""
     clean = frame.reset_index().astype(object)
     clean = clean.where(clean.notna(), None)
-    return [{str(k): (v.item() if isinstance(v, np.generic) else v) for k, v in row.items()}
-            for row in clean.to_dict("records")]
+    return [
+        {str(k): (v.item() if isinstance(v, np.generic) else v) for k, v in row.items()}
+        for row in clean.to_dict("records")
+    ]

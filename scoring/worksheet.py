@@ -28,11 +28,13 @@ from scoring.errors import WorksheetError
 
 MARK_COUNT = len(CRITERIA_ORDER) + 1  # twelve criteria, then Non-Admin
 GROUP_SIZES = (3, 3, 3, 3, 1)
-_GROUP_NAMES = ("usage [Widely Deployed, Used by Tools, Used by Clients]",
-                "direction [Future Direction, Complete, Stable]",
-                "community [Discoverable, Documented, Core in Last Release]",
-                "system [Foundation, Atomic, Proximity]",
-                "[Non-Admin]")
+_GROUP_NAMES = (
+    "usage [Widely Deployed, Used by Tools, Used by Clients]",
+    "direction [Future Direction, Complete, Stable]",
+    "community [Discoverable, Documented, Core in Last Release]",
+    "system [Foundation, Atomic, Proximity]",
+    "[Non-Admin]",
+)
 BINARY_MARKS = frozenset({"0", "1", "?", "*"})
 GRADUATED_MARKS = BINARY_MARKS | {"2", "3", "4", "5"}
 NON_ADMIN_MARKS = frozenset({"0", "1", "?"})
@@ -42,8 +44,10 @@ _CANDIDATE = re.compile(r"^(?P<name>[A-Za-z0-9][^\s:\[\]]*):(?P<gap>[ \t]*)(?P<r
 _GROUP = re.compile(r"\[([^\[\]]*)\]")
 _NUMBER = re.compile(r"^-?\d+(?:\.\d+)?$")
 _UNDERLINE = re.compile(r"^\s*-{3,}\s*$")
-FORM = ("write it as `name: [d,t,c] [f,c,s] [di,do,st] [fo,a,p] [n] [total]` with marks 0, 1, ? "
-         "(or * for a criterion the program does not consider)")
+FORM = (
+    "write it as `name: [d,t,c] [f,c,s] [di,do,st] [fo,a,p] [n] [total]` with marks 0, 1, ? "
+    "(or * for a criterion the program does not consider)"
+)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -107,34 +111,43 @@ def read_worksheet(text: str, *, source: str, graduated: bool = False) -> Worksh
             problems.extend(f"{where}: {p}" for p in line_problems)
             continue
         if match["name"] in seen:
-            problems.append(f"{where}: already scored at line {seen[match['name']]} "
-                            "(fix: keep one line per capability)")
+            problems.append(
+                f"{where}: already scored at line {seen[match['name']]} (fix: keep one line per capability)"
+            )
             continue
         seen[match["name"]] = index + 1
         assert parsed is not None
         scored.append(replace(parsed, lineno=index + 1, section=section))
     if problems:
         raise WorksheetError(problems)
-    return Worksheet(source=source, lines=lines, scored=tuple(scored), graduated=graduated,
-                     final_newline=final_newline, newline=newline)
+    return Worksheet(
+        source=source,
+        lines=lines,
+        scored=tuple(scored),
+        graduated=graduated,
+        final_newline=final_newline,
+        newline=newline,
+    )
 
 
-def _parse_line(match: re.Match[str], allowed: frozenset[str],
-                graduated: bool) -> tuple[ScoredLine | None, list[str]]:
+def _parse_line(match: re.Match[str], allowed: frozenset[str], graduated: bool) -> tuple[ScoredLine | None, list[str]]:
     rest, offset = match["rest"], match.start("rest")
     groups = list(_GROUP.finditer(rest))
-    gaps = [rest[a.end():b.start()] for a, b in zip(groups, groups[1:], strict=False)]
+    gaps = [rest[a.end() : b.start()] for a, b in zip(groups, groups[1:], strict=False)]
     problems: list[str] = []
-    if any(gap.strip() for gap in gaps) or (groups and rest[:groups[0].start()].strip()):
+    if any(gap.strip() for gap in gaps) or (groups and rest[: groups[0].start()].strip()):
         problems.append(f"text between the mark groups (fix: {FORM})")
     count = len(groups) - (1 if len(groups) == 6 else 0)
-    if count == len(GROUP_SIZES) and len(groups) == 5 and _NUMBER.match(groups[4][1].strip()) \
-            and groups[4][1].strip() not in NON_ADMIN_MARKS:
+    if (
+        count == len(GROUP_SIZES)
+        and len(groups) == 5
+        and _NUMBER.match(groups[4][1].strip())
+        and groups[4][1].strip() not in NON_ADMIN_MARKS
+    ):
         count = 4  # the last group is a total: a mark group is missing
     if count != len(GROUP_SIZES):
-        return None, [*problems, f"expected 5 mark groups and a total, found {count} mark groups "
-                      f"(fix: {FORM})"]
-    tail = rest[groups[-1].end():]
+        return None, [*problems, f"expected 5 mark groups and a total, found {count} mark groups (fix: {FORM})"]
+    tail = rest[groups[-1].end() :]
     total: str | None = None
     if len(groups) == 6:
         total = groups[5][1].strip()
@@ -146,8 +159,9 @@ def _parse_line(match: re.Match[str], allowed: frozenset[str],
     for number, (group, size) in enumerate(zip(groups[:5], GROUP_SIZES, strict=True)):
         values = [v.strip() for v in group[1].split(",")]
         if len(values) != size:
-            problems.append(f"group {number + 1}, {_GROUP_NAMES[number]}, has {len(values)} marks, "
-                            f"expected {size} (fix: {FORM})")
+            problems.append(
+                f"group {number + 1}, {_GROUP_NAMES[number]}, has {len(values)} marks, expected {size} (fix: {FORM})"
+            )
             continue
         ok = NON_ADMIN_MARKS if number == 4 else allowed
         for value in values:
@@ -156,9 +170,17 @@ def _parse_line(match: re.Match[str], allowed: frozenset[str],
         marks.extend(values)
     if problems:
         return None, problems
-    head = match.string[:offset + groups[4].end()]
-    return ScoredLine(lineno=0, name=match["name"], marks=tuple(marks), head=head, written_total=total,
-                      written_star=tail.strip() == "*", compact=not any(gaps[:4]), section=""), []
+    head = match.string[: offset + groups[4].end()]
+    return ScoredLine(
+        lineno=0,
+        name=match["name"],
+        marks=tuple(marks),
+        head=head,
+        written_total=total,
+        written_star=tail.strip() == "*",
+        compact=not any(gaps[:4]),
+        section="",
+    ), []
 
 
 def _bad_mark(value: str, group: int, graduated: bool) -> str:
@@ -178,8 +200,10 @@ def render_worksheet(worksheet: Worksheet, totals: Mapping[str, str]) -> str:
     as the upstream tabulator writes them; every other line is copied unchanged.
     """
     by_line = {s.lineno: s for s in worksheet.scored}
-    out = [_with_total(by_line[i].head, totals[by_line[i].name]) if i in by_line else line
-           for i, line in enumerate(worksheet.lines, start=1)]
+    out = [
+        _with_total(by_line[i].head, totals[by_line[i].name]) if i in by_line else line
+        for i, line in enumerate(worksheet.lines, start=1)
+    ]
     return _join(out, worksheet.newline, worksheet.final_newline)
 
 
@@ -192,7 +216,7 @@ def format_marks(marks: Sequence[str], *, compact: bool) -> str:
     """Thirteen marks as five bracketed groups, in the core or the compact form."""
     groups, start = [], 0
     for size in GROUP_SIZES:
-        groups.append("[" + ",".join(marks[start:start + size]) + "]")
+        groups.append("[" + ",".join(marks[start : start + size]) + "]")
         start += size
     return ("" if compact else " ").join(groups)
 
@@ -219,15 +243,18 @@ def replace_marks(worksheet: Worksheet, rows: Sequence[tuple[str, tuple[str, ...
         if marks == scored.marks:
             lines.append(line)
         else:
-            lines.append(scored.head[:scored.head.index("[")] + format_marks(marks, compact=scored.compact))
+            lines.append(scored.head[: scored.head.index("[")] + format_marks(marks, compact=scored.compact))
         after = len(lines)
     existing = {s.name for s in worksheet.scored}
     template = worksheet.scored[-1] if worksheet.scored else None
     width = template.head.index("[") if template else 0
     compact = template.compact if template else False
     after = len(lines) if after is None else after
-    lines[after:after] = [f"{name}:".ljust(max(width, len(name) + 2)) + format_marks(marks, compact=compact)
-                          for name, marks in rows if name not in existing]
+    lines[after:after] = [
+        f"{name}:".ljust(max(width, len(name) + 2)) + format_marks(marks, compact=compact)
+        for name, marks in rows
+        if name not in existing
+    ]
     text = _join(lines, worksheet.newline, worksheet.final_newline)
     return read_worksheet(text, source=worksheet.source, graduated=worksheet.graduated)
 

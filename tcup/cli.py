@@ -24,8 +24,14 @@ def _self_check(ctx: click.Context, _param: click.Parameter, value: bool) -> Non
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="tcup")
-@click.option("--self-check", is_flag=True, expose_value=False, is_eager=True, callback=_self_check,
-              help="Check the installation (Python packages, Tempest, its test index) without a cloud, and exit.")
+@click.option(
+    "--self-check",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_self_check,
+    help="Check the installation (Python packages, Tempest, its test index) without a cloud, and exit.",
+)
 @click.option("-v", "--verbose", count=True, help="More log output (repeat for debug).")
 def cli(verbose: int) -> None:
     """tcup: test, collect, upload and publish interoperability results.

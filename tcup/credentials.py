@@ -116,8 +116,16 @@ class CloudCredentials:
     def keystone_auth_args(self) -> dict[str, Any]:
         """Arguments of keystoneauth1's ``generic.Password`` (the only place the password is revealed)."""
         args: dict[str, Any] = {"auth_url": self.auth_url, "password": self.password.reveal()}
-        for name in ("username", "user_id", "project_name", "project_id", "user_domain_name",
-                     "user_domain_id", "project_domain_name", "project_domain_id"):
+        for name in (
+            "username",
+            "user_id",
+            "project_name",
+            "project_id",
+            "user_domain_name",
+            "user_domain_id",
+            "project_domain_name",
+            "project_domain_id",
+        ):
             value = getattr(self, name)
             if value:
                 args[name] = value
@@ -148,8 +156,12 @@ class TestAccount:
 
     def to_yaml_dict(self) -> dict[str, Any]:
         """The accounts.yaml entry (reveals the password: only for Tempest's private copy)."""
-        entry: dict[str, Any] = {"username": self.username, "project_name": self.project_name,
-                                 "password": self.password.reveal(), "domain_name": self.domain_name}
+        entry: dict[str, Any] = {
+            "username": self.username,
+            "project_name": self.project_name,
+            "password": self.password.reveal(),
+            "domain_name": self.domain_name,
+        }
         if self.roles:
             entry["roles"] = list(self.roles)
         entry.update(self.extra)
@@ -165,8 +177,10 @@ def _check_complete(creds: CloudCredentials, how_to_fix: str) -> CloudCredential
     if not (creds.username or creds.user_id):
         problems.append("no user (OS_USERNAME / --os-username)")
     if not creds.password:
-        problems.append("no password (OS_PASSWORD / --os-password); tokens and application credentials "
-                        "cannot be used, since Tempest logs in itself with a username and password")
+        problems.append(
+            "no password (OS_PASSWORD / --os-password); tokens and application credentials "
+            "cannot be used, since Tempest logs in itself with a username and password"
+        )
     if not (creds.project_name or creds.project_id):
         problems.append("no project (OS_PROJECT_NAME / --os-project-name)")
     if problems:
@@ -210,15 +224,19 @@ def credentials_from_cloud(name: str, *, config_file: str | Path | None = None) 
             warnings.simplefilter("ignore")
             region = config.get_one(cloud=name)
     except sdk_exceptions.ConfigException as exc:
-        raise CredentialsError(f"cloud {name!r} not found in {where} ({str(exc).rstrip('.')}); check the name "
-                               "or pass the file with --os-client-config-file") from None
+        raise CredentialsError(
+            f"cloud {name!r} not found in {where} ({str(exc).rstrip('.')}); check the name "
+            "or pass the file with --os-client-config-file"
+        ) from None
     except (OSError, yaml.YAMLError) as exc:
         raise CredentialsError(f"cannot read clouds.yaml ({where}): {exc}") from None
     auth = dict(region.config.get("auth") or {})
     auth_type = region.config.get("auth_type") or "password"
     if auth_type not in ("password", "v3password", "v2password"):
-        raise CredentialsError(f"cloud {name!r} uses auth_type {auth_type!r}; tcup needs a username and "
-                               "password (auth_type: password), since Tempest logs in itself")
+        raise CredentialsError(
+            f"cloud {name!r} uses auth_type {auth_type!r}; tcup needs a username and "
+            "password (auth_type: password), since Tempest logs in itself"
+        )
     verify = region.config.get("verify", True)
     return CloudCredentials(
         auth_url=auth.get("auth_url") or "",
@@ -260,8 +278,10 @@ def resolve_credentials(
     if "interface" in given:
         given["interface"] = _interface(given["interface"])
     creds = replace(base, **given) if given else base
-    fix = ("Use --os-cloud NAME with a clouds.yaml entry, or set OS_AUTH_URL, OS_USERNAME, OS_PASSWORD "
-           "and OS_PROJECT_NAME (for instance by sourcing an openrc file).")
+    fix = (
+        "Use --os-cloud NAME with a clouds.yaml entry, or set OS_AUTH_URL, OS_USERNAME, OS_PASSWORD "
+        "and OS_PROJECT_NAME (for instance by sourcing an openrc file)."
+    )
     return _check_complete(creds, fix)
 
 
@@ -278,8 +298,7 @@ def read_accounts_file(path: str | Path) -> list[TestAccount]:
     except yaml.YAMLError as exc:
         raise CredentialsError(f"the accounts file {path} is not valid YAML: {exc}") from None
     if not isinstance(data, list):
-        raise CredentialsError(f"the accounts file {path} must be a YAML list of accounts, as Tempest's "
-                               "accounts.yaml")
+        raise CredentialsError(f"the accounts file {path} must be a YAML list of accounts, as Tempest's accounts.yaml")
     accounts, problems = [], []
     for i, entry in enumerate(data):
         if not isinstance(entry, dict):
@@ -292,12 +311,21 @@ def read_accounts_file(path: str | Path) -> list[TestAccount]:
         if missing:
             problems.append(f"entry {i + 1} ({entry.get('username', '?')}) lacks {', '.join(missing)}")
             continue
-        extra = {k: v for k, v in entry.items()
-                 if k not in ("username", "password", "project_name", "tenant_name", "domain_name", "roles")}
-        accounts.append(TestAccount(
-            username=str(entry["username"]), password=Secret(str(entry["password"])), project_name=str(project),
-            domain_name=str(entry.get("domain_name") or "Default"),
-            roles=tuple(str(r) for r in entry.get("roles") or ()), extra=extra))
+        extra = {
+            k: v
+            for k, v in entry.items()
+            if k not in ("username", "password", "project_name", "tenant_name", "domain_name", "roles")
+        }
+        accounts.append(
+            TestAccount(
+                username=str(entry["username"]),
+                password=Secret(str(entry["password"])),
+                project_name=str(project),
+                domain_name=str(entry.get("domain_name") or "Default"),
+                roles=tuple(str(r) for r in entry.get("roles") or ()),
+                extra=extra,
+            )
+        )
     if problems:
         raise CredentialsError(f"the accounts file {path} has problems: {'; '.join(problems)}")
     return accounts

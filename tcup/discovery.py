@@ -82,8 +82,9 @@ def cpid_from_url(auth_url: str) -> str:
     """
     parts = urlsplit(auth_url.strip())
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise DiscoveryError(f"{auth_url!r} is not an http(s) URL; give the Keystone endpoint, "
-                             "e.g. https://keystone.example.com:5000/v3")
+        raise DiscoveryError(
+            f"{auth_url!r} is not an http(s) URL; give the Keystone endpoint, e.g. https://keystone.example.com:5000/v3"
+        )
     return hashlib.md5(parts.hostname.encode("utf-8"), usedforsecurity=False).hexdigest()
 
 
@@ -124,15 +125,18 @@ def discover_cloud(creds: CloudCredentials, *, timeout: float = TIMEOUT, probe: 
     try:
         access = auth.get_access(session)
     except ks_exc.Unauthorized:
-        raise CredentialsError(f"Keystone at {where} refused the credentials of {creds.describe()} "
-                               f"(from {creds.source}); check the password, user and project names and "
-                               "their domains") from None
+        raise CredentialsError(
+            f"Keystone at {where} refused the credentials of {creds.describe()} "
+            f"(from {creds.source}); check the password, user and project names and "
+            "their domains"
+        ) from None
     except (ks_exc.ConnectFailure, ks_exc.ConnectTimeout, ks_exc.SSLError) as exc:
         hint = "; pass --os-cacert FILE or --insecure" if isinstance(exc, ks_exc.SSLError) else ""
         raise DiscoveryError(f"cannot reach Keystone at {where}: {exc}{hint}") from None
     except ks_exc.DiscoveryFailure as exc:
-        raise DiscoveryError(f"{where} does not look like a Keystone endpoint ({exc}); "
-                             "give the identity URL, usually ending in /v3") from None
+        raise DiscoveryError(
+            f"{where} does not look like a Keystone endpoint ({exc}); give the identity URL, usually ending in /v3"
+        ) from None
     except ks_exc.ClientException as exc:
         raise DiscoveryError(f"logging in to Keystone at {where} failed: {exc}") from None
 
@@ -147,13 +151,22 @@ def discover_cloud(creds: CloudCredentials, *, timeout: float = TIMEOUT, probe: 
     if probe:
         services, notes = _probe_all(session, services, creds.auth_url, timeout)
     return CloudFacts(
-        cpid=cpid, cpid_source=cpid_source, auth_url=creds.auth_url, region=region,
+        cpid=cpid,
+        cpid_source=cpid_source,
+        auth_url=creds.auth_url,
+        region=region,
         fingerprint=auth_fingerprint(creds.auth_url, region),
         identity_version="v2.0" if getattr(access, "version", "v3") == "v2.0" else "v3",
-        user_id=access.user_id or "", user_domain_id=getattr(access, "user_domain_id", None),
-        project_id=access.project_id or "", project_name=access.project_name,
-        roles=tuple(access.role_names or ()), services=services, token=Secret(access.auth_token or ""),
-        seconds=round(time.monotonic() - started, 3), notes=tuple(notes))
+        user_id=access.user_id or "",
+        user_domain_id=getattr(access, "user_domain_id", None),
+        project_id=access.project_id or "",
+        project_name=access.project_name,
+        roles=tuple(access.role_names or ()),
+        services=services,
+        token=Secret(access.auth_token or ""),
+        seconds=round(time.monotonic() - started, 3),
+        notes=tuple(notes),
+    )
 
 
 def _identity_region(catalog: list[dict[str, Any]]) -> str | None:
@@ -182,14 +195,16 @@ def _service(entry: dict[str, Any], region: str | None, interface: str) -> Servi
     return ServiceInfo(type=entry["type"], name=entry.get("name"), id=entry.get("id"), url=url)
 
 
-def _probe_all(session: ks_session.Session, services: dict[str, ServiceInfo], auth_url: str,
-               timeout: float) -> tuple[dict[str, ServiceInfo], list[str]]:
+def _probe_all(
+    session: ks_session.Session, services: dict[str, ServiceInfo], auth_url: str, timeout: float
+) -> tuple[dict[str, ServiceInfo], list[str]]:
     notes: list[str] = []
 
     def get(url: str) -> Any:
         try:
-            response = session.get(url, authenticated=True, raise_exc=False, timeout=timeout,
-                                   headers={"Accept": "application/json"})
+            response = session.get(
+                url, authenticated=True, raise_exc=False, timeout=timeout, headers={"Accept": "application/json"}
+            )
         except ks_exc.ClientException as exc:
             notes.append(f"GET {url}: {exc}")
             return None
@@ -220,13 +235,24 @@ def _probe_all(session: ks_session.Session, services: dict[str, ServiceInfo], au
             schema = get(f"{base}/v2/schemas/image")
             methods = ((imports or {}).get("import-methods") or {}).get("value") or []
             props = (schema or {}).get("properties") or {}
-            return _with(info, versions, {
-                "import_methods": list(methods),
-                "disk_formats": [f for f in (props.get("disk_format") or {}).get("enum") or [] if f],
-                "container_formats": [f for f in (props.get("container_format") or {}).get("enum") or [] if f],
-                **({"public_images": _public_images(get(f"{base}/v2/images?visibility=public&status=active&limit=100"))}
-                   if "compute" in services else {}),
-            })
+            return _with(
+                info,
+                versions,
+                {
+                    "import_methods": list(methods),
+                    "disk_formats": [f for f in (props.get("disk_format") or {}).get("enum") or [] if f],
+                    "container_formats": [f for f in (props.get("container_format") or {}).get("enum") or [] if f],
+                    **(
+                        {
+                            "public_images": _public_images(
+                                get(f"{base}/v2/images?visibility=public&status=active&limit=100")
+                            )
+                        }
+                        if "compute" in services
+                        else {}
+                    ),
+                },
+            )
         if info.type == "compute":
             flavors = get(f"{info.url.rstrip('/')}/flavors/detail")
             return _with(info, versions, {"flavors": _flavors(flavors)})
@@ -245,14 +271,20 @@ def _probe_all(session: ks_session.Session, services: dict[str, ServiceInfo], au
 
 def _public_images(doc: Any) -> list[dict[str, Any]]:
     images = (doc or {}).get("images") if isinstance(doc, dict) else None
-    return [{"id": i["id"], "name": i.get("name"), "size": i.get("size") or 0, "disk_format": i.get("disk_format")}
-            for i in images or [] if isinstance(i, dict) and i.get("id")]
+    return [
+        {"id": i["id"], "name": i.get("name"), "size": i.get("size") or 0, "disk_format": i.get("disk_format")}
+        for i in images or []
+        if isinstance(i, dict) and i.get("id")
+    ]
 
 
 def _flavors(doc: Any) -> list[dict[str, Any]]:
     flavors = (doc or {}).get("flavors") if isinstance(doc, dict) else None
-    return [{"id": f["id"], "name": f.get("name"), "ram": f.get("ram") or 0, "disk": f.get("disk") or 0}
-            for f in flavors or [] if isinstance(f, dict) and f.get("id")]
+    return [
+        {"id": f["id"], "name": f.get("name"), "ram": f.get("ram") or 0, "disk": f.get("disk") or 0}
+        for f in flavors or []
+        if isinstance(f, dict) and f.get("id")
+    ]
 
 
 def _with(info: ServiceInfo, versions: tuple[str, ...], facts: dict[str, Any]) -> ServiceInfo:
@@ -263,8 +295,9 @@ def _root(url: str) -> str:
     """The version-discovery document of an endpoint: ``http://h:9292/v2/`` -> ``http://h:9292/``."""
     parts = urlsplit(url)
     segments = [s for s in parts.path.split("/") if s]
-    while segments and (segments[-1].startswith(("v1", "v2", "v3", "AUTH_")) or "%(" in segments[-1]
-                        or len(segments[-1]) == 32):
+    while segments and (
+        segments[-1].startswith(("v1", "v2", "v3", "AUTH_")) or "%(" in segments[-1] or len(segments[-1]) == 32
+    ):
         segments.pop()
     return f"{parts.scheme}://{parts.netloc}/{'/'.join(segments)}{'/' if segments else ''}"
 

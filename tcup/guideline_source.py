@@ -78,7 +78,8 @@ def load_guideline(spec: str, location: GuidelineLocation | None = None) -> Guid
     if name is None:
         raise GuidelineSourceError(
             f"guideline {spec!r} is neither an existing file, an http(s) URL, nor a version name "
-            "such as 2020.06 or dns.2020.06")
+            "such as 2020.06 or dns.2020.06"
+        )
     tried: list[str] = []
     if location.directory is not None:
         for candidate in (location.directory / name, location.directory / "add-ons" / name):
@@ -88,8 +89,10 @@ def load_guideline(spec: str, location: GuidelineLocation | None = None) -> Guid
     if location.server is not None:
         url = f"{location.server}/v1/guidelines/{name}"
         return _parse(_fetch(url, location), source=url)
-    hint = ("set --guidelines-dir (or TCUP_GUIDELINES_DIR) to a folder of guideline files, "
-            "or --server (or TCUP_SERVER) to a collector service that has them")
+    hint = (
+        "set --guidelines-dir (or TCUP_GUIDELINES_DIR) to a folder of guideline files, "
+        "or --server (or TCUP_SERVER) to a collector service that has them"
+    )
     where = f" (looked for {', '.join(tried)})" if tried else ""
     raise GuidelineSourceError(f"guideline {spec!r} not found{where}: {hint}")
 
@@ -124,8 +127,8 @@ def _fetch(url: str, location: GuidelineLocation) -> bytes:
         status = getattr(getattr(exc, "response", None), "status_code", None)
         reason = f"HTTP {status}" if status else type(exc).__name__
         raise GuidelineSourceError(
-            f"cannot fetch guideline {url}: {reason}; check the URL or server, "
-            "or pass a local file with --guideline") from None
+            f"cannot fetch guideline {url}: {reason}; check the URL or server, or pass a local file with --guideline"
+        ) from None
     body = response.content
     if "json" not in response.headers.get("Content-Type", "json") and body.lstrip()[:1] != b"{":
         raise GuidelineSourceError(f"{url} did not return JSON (got {response.headers.get('Content-Type')})")

@@ -13,45 +13,90 @@ from tcup.test_index import load_test_index
 from tcup.test_list import Match, resolve_entries, select_entries
 
 guideline_option = click.option(
-    "--guideline", "-g", required=True, metavar="G",
-    help="A guideline file, an http(s) URL, or a version name such as 2020.06 or dns.2020.06.")
+    "--guideline",
+    "-g",
+    required=True,
+    metavar="G",
+    help="A guideline file, an http(s) URL, or a version name such as 2020.06 or dns.2020.06.",
+)
 guidelines_dir_option = click.option(
-    "--guidelines-dir", type=click.Path(file_okay=False), envvar="TCUP_GUIDELINES_DIR",
-    help="Folder of guideline files where version names are looked up [env: TCUP_GUIDELINES_DIR].")
+    "--guidelines-dir",
+    type=click.Path(file_okay=False),
+    envvar="TCUP_GUIDELINES_DIR",
+    help="Folder of guideline files where version names are looked up [env: TCUP_GUIDELINES_DIR].",
+)
 server_option = click.option(
-    "--server", metavar="URL", envvar="TCUP_SERVER",
-    help="Collector service to fetch guidelines named by version from [env: TCUP_SERVER].")
+    "--server",
+    metavar="URL",
+    envvar="TCUP_SERVER",
+    help="Collector service to fetch guidelines named by version from [env: TCUP_SERVER].",
+)
 
 
 def read_guideline(guideline: str, guidelines_dir: str | None, server: str | None) -> Guideline:
     """Load a guideline from the common options, reporting its data warnings count on stderr."""
     loaded = load_guideline(guideline, GuidelineLocation.from_options(guidelines_dir, server))
     if loaded.warnings:
-        click.echo(f"tcup: note: {loaded.source} has {len(loaded.warnings)} data-quality warnings "
-                   "(see `tcup check-guideline`)", err=True)
+        click.echo(
+            f"tcup: note: {loaded.source} has {len(loaded.warnings)} data-quality warnings "
+            "(see `tcup check-guideline`)",
+            err=True,
+        )
     return loaded
 
 
 @click.command("list-tests")
 @guideline_option
-@click.option("--target", "-t", default="platform", show_default=True,
-              help="Target program: platform, compute, object, dns, orchestration, ...")
-@click.option("--type", "types", metavar="STATUSES", default=None,
-              help="Comma-separated statuses (required,advisory,deprecated,removed). Default: all of them.")
+@click.option(
+    "--target",
+    "-t",
+    default="platform",
+    show_default=True,
+    help="Target program: platform, compute, object, dns, orchestration, ...",
+)
+@click.option(
+    "--type",
+    "types",
+    metavar="STATUSES",
+    default=None,
+    help="Comma-separated statuses (required,advisory,deprecated,removed). Default: all of them.",
+)
 @click.option("--no-alias", is_flag=True, help="Leave out the aliases of each test.")
 @click.option("--no-flagged", is_flag=True, help="Leave out flagged tests.")
-@click.option("--resolve", is_flag=True,
-              help="Match each test against the installed Tempest (id, then name, then alias) and print "
-                   "the local test ids; unmatched tests are reported on stderr.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
-              help="With --resolve: json prints the full resolution report.")
-@click.option("--tempest-python", envvar="TCUP_TEMPEST_PYTHON", default=None,
-              help="Python interpreter of the Tempest install to resolve against [env: TCUP_TEMPEST_PYTHON].")
+@click.option(
+    "--resolve",
+    is_flag=True,
+    help="Match each test against the installed Tempest (id, then name, then alias) and print "
+    "the local test ids; unmatched tests are reported on stderr.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="With --resolve: json prints the full resolution report.",
+)
+@click.option(
+    "--tempest-python",
+    envvar="TCUP_TEMPEST_PYTHON",
+    default=None,
+    help="Python interpreter of the Tempest install to resolve against [env: TCUP_TEMPEST_PYTHON].",
+)
 @guidelines_dir_option
 @server_option
-def list_tests_command(guideline: str, target: str, types: str | None, no_alias: bool, no_flagged: bool,
-                       resolve: bool, fmt: str, tempest_python: str | None, guidelines_dir: str | None,
-                       server: str | None) -> None:
+def list_tests_command(
+    guideline: str,
+    target: str,
+    types: str | None,
+    no_alias: bool,
+    no_flagged: bool,
+    resolve: bool,
+    fmt: str,
+    tempest_python: str | None,
+    guidelines_dir: str | None,
+    server: str | None,
+) -> None:
     """Print a guideline's tests for a target, one per line.
 
     Without --resolve the lines are exactly those of RefStack's
@@ -71,20 +116,39 @@ def list_tests_command(guideline: str, target: str, types: str | None, no_alias:
     index = load_test_index(find_tempest(tempest_python))
     resolution = resolve_entries(select_entries(loaded, target, statuses=statuses, flagged=not no_flagged), index)
     if fmt == "json":
-        click.echo(json.dumps({
-            "guideline": loaded.id, "target": target, "tempest_version": resolution.tempest_version,
-            "counts": resolution.counts(),
-            "entries": [{"capability": r.capability, "status": r.status.value if r.status else None,
-                         "name": r.entry.name, "idempotent_id": str(r.entry.uuid) if r.entry.uuid else None,
-                         "match": r.how.value, "local_id": r.local_id, "note": r.note}
-                        for r in resolution.items]}, indent=2))
+        click.echo(
+            json.dumps(
+                {
+                    "guideline": loaded.id,
+                    "target": target,
+                    "tempest_version": resolution.tempest_version,
+                    "counts": resolution.counts(),
+                    "entries": [
+                        {
+                            "capability": r.capability,
+                            "status": r.status.value if r.status else None,
+                            "name": r.entry.name,
+                            "idempotent_id": str(r.entry.uuid) if r.entry.uuid else None,
+                            "match": r.how.value,
+                            "local_id": r.local_id,
+                            "note": r.note,
+                        }
+                        for r in resolution.items
+                    ],
+                },
+                indent=2,
+            )
+        )
     else:
         for local_id in resolution.local_ids():
             click.echo(local_id)
     counts = resolution.counts()
-    click.echo(f"tcup: {len(resolution.items)} guideline entries against Tempest {resolution.tempest_version}: "
-               f"{counts['id']} by id, {counts['renamed']} renamed, {counts['name']} by name, "
-               f"{counts['alias']} by alias, {counts['missing']} missing", err=True)
+    click.echo(
+        f"tcup: {len(resolution.items)} guideline entries against Tempest {resolution.tempest_version}: "
+        f"{counts['id']} by id, {counts['renamed']} renamed, {counts['name']} by name, "
+        f"{counts['alias']} by alias, {counts['missing']} missing",
+        err=True,
+    )
     for r in resolution.items:
         if r.how in (Match.MISSING, Match.RENAMED):
             click.echo(f"  {r.how.value}: {r.entry.name} ({r.capability}): {r.note}", err=True)
@@ -98,8 +162,10 @@ def list_tests_command(guideline: str, target: str, types: str | None, no_alias:
 def check_guideline_command(guideline: str, guidelines_dir: str | None, server: str | None, strict: bool) -> None:
     """Validate a guideline and list every data-quality warning it has."""
     loaded = load_guideline(guideline, GuidelineLocation.from_options(guidelines_dir, server))
-    click.echo(f"{loaded.source}: guideline {loaded.id}, schema {loaded.schema}, "
-               f"{len(loaded.capabilities)} capabilities, targets {', '.join(loaded.targets)}")
+    click.echo(
+        f"{loaded.source}: guideline {loaded.id}, schema {loaded.schema}, "
+        f"{len(loaded.capabilities)} capabilities, targets {', '.join(loaded.targets)}"
+    )
     for warning in loaded.warnings:
         click.echo(f"warning: {warning}")
     click.echo(f"{len(loaded.warnings)} warnings")

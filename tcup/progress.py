@@ -45,17 +45,26 @@ class RunProgress:
     def __enter__(self) -> RunProgress:
         if self.live:
             self._progress = Progress(
-                TextColumn("[bold]tempest"), BarColumn(), MofNCompleteColumn(),
-                TextColumn("[green]{task.fields[passed]} passed[/] [red]{task.fields[failed]} failed[/] "
-                           "[yellow]{task.fields[skipped]} skipped[/]"),
-                TimeRemainingColumn(), TextColumn("{task.fields[current]}", style="dim"),
-                console=self.console, transient=False, refresh_per_second=4)
+                TextColumn("[bold]tempest"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn(
+                    "[green]{task.fields[passed]} passed[/] [red]{task.fields[failed]} failed[/] "
+                    "[yellow]{task.fields[skipped]} skipped[/]"
+                ),
+                TimeRemainingColumn(),
+                TextColumn("{task.fields[current]}", style="dim"),
+                console=self.console,
+                transient=False,
+                refresh_per_second=4,
+            )
             self._progress.start()
             self._task = self._progress.add_task("run", total=self.total, current="", passed=0, failed=0, skipped=0)
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         if self._progress is not None:
             self._update(current="")
             self._progress.stop()
@@ -67,16 +76,27 @@ class RunProgress:
 
     def test_finished(self, case: CaseResult) -> None:
         """Count a finished test."""
-        key = ("passed" if case.outcome in (Outcome.SUCCESS, Outcome.XFAIL)
-               else "skipped" if case.outcome is Outcome.SKIP else "failed")
+        key = (
+            "passed"
+            if case.outcome in (Outcome.SUCCESS, Outcome.XFAIL)
+            else "skipped"
+            if case.outcome is Outcome.SKIP
+            else "failed"
+        )
         self.counts[key] += 1
         self._done += 1
         if self._done > self.total:  # setUpClass pseudo-tests: grow the total
             self.total = self._done
         if self._progress is not None and self._task is not None:
             c = self.counts
-            self._progress.update(self._task, completed=self._done, total=self.total, passed=c["passed"],
-                                  failed=c["failed"], skipped=c["skipped"])
+            self._progress.update(
+                self._task,
+                completed=self._done,
+                total=self.total,
+                passed=c["passed"],
+                failed=c["failed"],
+                skipped=c["skipped"],
+            )
             if key == "failed":
                 self._progress.console.print("[red]FAIL[/] " + escape(case.test_id), highlight=False)
             return
@@ -90,8 +110,10 @@ class RunProgress:
         """``[40/83] 38 passed, 1 failed, 1 skipped (12 s)``."""
         c = self.counts
         elapsed = time.monotonic() - self.started
-        return (f"[{self._done}/{self.total}] {c['passed']} passed, {c['failed']} failed, "
-                f"{c['skipped']} skipped ({elapsed:.0f} s)")
+        return (
+            f"[{self._done}/{self.total}] {c['passed']} passed, {c['failed']} failed, "
+            f"{c['skipped']} skipped ({elapsed:.0f} s)"
+        )
 
     def _update(self, *, current: str) -> None:
         if self._progress is not None and self._task is not None:
@@ -100,4 +122,4 @@ class RunProgress:
 
 def _short(test_id: str, width: int = 60) -> str:
     name = test_id.split("[", 1)[0]
-    return name if len(name) <= width else "…" + name[-(width - 1):]
+    return name if len(name) <= width else "…" + name[-(width - 1) :]

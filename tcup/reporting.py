@@ -79,10 +79,18 @@ def unresolved(resolution: Resolution | None) -> list[dict[str, Any]]:
     """Guideline entries that are missing from, or renamed in, the installed Tempest."""
     if resolution is None:
         return []
-    return [{"capability": r.capability, "name": r.entry.name,
-             "idempotent_id": str(r.entry.uuid) if r.entry.uuid else None,
-             "match": r.how.value, "local_id": r.local_id, "note": r.note}
-            for r in resolution.items if r.how in (Match.MISSING, Match.RENAMED, Match.ALIAS)]
+    return [
+        {
+            "capability": r.capability,
+            "name": r.entry.name,
+            "idempotent_id": str(r.entry.uuid) if r.entry.uuid else None,
+            "match": r.how.value,
+            "local_id": r.local_id,
+            "note": r.note,
+        }
+        for r in resolution.items
+        if r.how in (Match.MISSING, Match.RENAMED, Match.ALIAS)
+    ]
 
 
 def compliance_document(sections: Sequence[ComplianceSection]) -> dict[str, Any]:
@@ -98,37 +106,52 @@ def compliance_document(sections: Sequence[ComplianceSection]) -> dict[str, Any]
     return {"reports": reports}
 
 
-def print_compliance(console: Console, sections: Iterable[ComplianceSection], *,
-                     only_capabilities: Iterable[str] | None = None) -> None:
+def print_compliance(
+    console: Console, sections: Iterable[ComplianceSection], *, only_capabilities: Iterable[str] | None = None
+) -> None:
     """A table per guideline and target: each capability's counts and the verdicts."""
     wanted = set(only_capabilities) if only_capabilities is not None else None
     for section in sections:
         report = section.report
-        table = Table(title=f"Guideline {report.guideline}, target {report.target} ({report.program})",
-                      title_justify="left")
+        table = Table(
+            title=f"Guideline {report.guideline}, target {report.target} ({report.program})", title_justify="left"
+        )
         for column in ("capability", "status", "tests", "passed", "failed", "flagged", "missing", "complete"):
-            table.add_column(column, justify="right" if column in ("tests", "passed", "failed", "flagged",
-                                                                     "missing") else "left")
+            table.add_column(
+                column, justify="right" if column in ("tests", "passed", "failed", "flagged", "missing") else "left"
+            )
         for cap in report.capabilities:
             if wanted is not None and cap.name not in wanted:
                 continue
             mark = "[green]yes[/]" if cap.complete else "[red]no[/]"
-            table.add_row(cap.name, cap.status.value, str(len(cap.tests)), str(cap.count("passed")),
-                          str(cap.count("failed")), str(cap.count("flagged")), str(cap.count("missing")),
-                          mark if cap.defined else "[yellow]undefined[/]")
+            table.add_row(
+                cap.name,
+                cap.status.value,
+                str(len(cap.tests)),
+                str(cap.count("passed")),
+                str(cap.count("failed")),
+                str(cap.count("flagged")),
+                str(cap.count("missing")),
+                mark if cap.defined else "[yellow]undefined[/]",
+            )
         console.print(table)
         data = report.to_dict()
         required = data["required"]
         verdict = "[green]YES[/]" if report.refstack_compliant else "[red]NO[/]"
         by_id = "YES" if report.compliant_by_id else "NO"
-        console.print(f"RefStack-compatible compliance: {verdict} (required tests {required['passed']}/"
-                      f"{required['count']} passed, {required['percent']}%; by idempotent id too: {by_id})")
+        console.print(
+            f"RefStack-compatible compliance: {verdict} (required tests {required['passed']}/"
+            f"{required['count']} passed, {required['percent']}%; by idempotent id too: {by_id})"
+        )
         if wanted is not None:
-            console.print("[dim]Only the selected capabilities ran, so the verdict covers the whole "
-                          "target only when every required capability was selected.[/]")
+            console.print(
+                "[dim]Only the selected capabilities ran, so the verdict covers the whole "
+                "target only when every required capability was selected.[/]"
+            )
         for item in unresolved(section.resolution):
-            console.print(f"[yellow]{item['match']}[/]: {item['name']} ({item['capability']}): {item['note']}",
-                          highlight=False)
+            console.print(
+                f"[yellow]{item['match']}[/]: {item['name']} ({item['capability']}): {item['note']}", highlight=False
+            )
         if report.prerequisites:
             console.print(f"[dim]Prerequisites not checked here: {', '.join(report.prerequisites)}[/]")
 

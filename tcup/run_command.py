@@ -45,19 +45,28 @@ def credential_options(func: Callable[..., Any]) -> Callable[..., Any]:
     for flag, name, text in reversed(_CRED_FLAGS):
         func = click.option(flag, name, default=None, help=f"Cloud {text} (overrides OS_* and clouds.yaml).")(func)
     func = click.option("--insecure", is_flag=True, default=False, help="Skip TLS certificate verification.")(func)
-    func = click.option("--os-client-config-file", "clouds_file", envvar="OS_CLIENT_CONFIG_FILE",
-                        type=click.Path(dir_okay=False), default=None,
-                        help="clouds.yaml to read --os-cloud from [env: OS_CLIENT_CONFIG_FILE].")(func)
-    return click.option("--os-cloud", "cloud", envvar="OS_CLOUD", default=None,
-                        help="Cloud name in clouds.yaml [env: OS_CLOUD]; without it OS_* variables are used.")(func)
+    func = click.option(
+        "--os-client-config-file",
+        "clouds_file",
+        envvar="OS_CLIENT_CONFIG_FILE",
+        type=click.Path(dir_okay=False),
+        default=None,
+        help="clouds.yaml to read --os-cloud from [env: OS_CLIENT_CONFIG_FILE].",
+    )(func)
+    return click.option(
+        "--os-cloud",
+        "cloud",
+        envvar="OS_CLOUD",
+        default=None,
+        help="Cloud name in clouds.yaml [env: OS_CLOUD]; without it OS_* variables are used.",
+    )(func)
 
 
 def credentials_from_options(options: dict[str, Any]) -> Any:
     """CloudCredentials from the options :func:`credential_options` added (popped from ``options``)."""
     overrides = {name: options.pop(name) for _, name, _ in _CRED_FLAGS}
     overrides["insecure"] = options.pop("insecure")
-    return resolve_credentials(cloud=options.pop("cloud"), config_file=options.pop("clouds_file"),
-                               overrides=overrides)
+    return resolve_credentials(cloud=options.pop("cloud"), config_file=options.pop("clouds_file"), overrides=overrides)
 
 
 def _tempest_options(values: tuple[str, ...]) -> dict[str, str]:
@@ -72,41 +81,112 @@ def _tempest_options(values: tuple[str, ...]) -> dict[str, str]:
 
 @click.command("run")
 @credential_options
-@click.option("--accounts-file", type=click.Path(exists=True, dir_okay=False), default=None,
-              help="Tempest accounts.yaml with further non-admin users (a reader in the same project, "
-                   "users of other projects); the main account is added first.")
-@click.option("--extra-cloud", multiple=True, metavar="NAME",
-              help="A clouds.yaml entry to add as a further Tempest account (repeatable).")
-@click.option("--guideline", "-g", "guideline", metavar="G",
-              help="Guideline (file, URL or version name such as 2020.06) to select tests from and judge by.")
+@click.option(
+    "--accounts-file",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="Tempest accounts.yaml with further non-admin users (a reader in the same project, "
+    "users of other projects); the main account is added first.",
+)
+@click.option(
+    "--extra-cloud",
+    multiple=True,
+    metavar="NAME",
+    help="A clouds.yaml entry to add as a further Tempest account (repeatable).",
+)
+@click.option(
+    "--guideline",
+    "-g",
+    "guideline",
+    metavar="G",
+    help="Guideline (file, URL or version name such as 2020.06) to select tests from and judge by.",
+)
 @click.option("--target", "-t", default="platform", show_default=True, help="Target program of --guideline.")
-@click.option("--add-on", "add_ons", multiple=True, metavar="G[:TARGET]",
-              help="An add-on guideline (dns.2020.06, ...) whose tests also run (repeatable).")
-@click.option("--capability", "-c", "capabilities", multiple=True, metavar="NAME",
-              help="Only these capabilities (repeatable; globs such as 'identity-v3-*').")
-@click.option("--status", "statuses", default="required", show_default=True,
-              help="Capability statuses to run, comma-separated (required,advisory,...).")
+@click.option(
+    "--add-on",
+    "add_ons",
+    multiple=True,
+    metavar="G[:TARGET]",
+    help="An add-on guideline (dns.2020.06, ...) whose tests also run (repeatable).",
+)
+@click.option(
+    "--capability",
+    "-c",
+    "capabilities",
+    multiple=True,
+    metavar="NAME",
+    help="Only these capabilities (repeatable; globs such as 'identity-v3-*').",
+)
+@click.option(
+    "--status",
+    "statuses",
+    default="required",
+    show_default=True,
+    help="Capability statuses to run, comma-separated (required,advisory,...).",
+)
 @click.option("--include-flagged", is_flag=True, help="Also run flagged tests (RefStack's lists leave them out).")
-@click.option("--regex", "regexes", multiple=True, metavar="REGEX",
-              help="Run the Tempest tests whose id matches (repeatable); with -g the report still judges.")
+@click.option(
+    "--regex",
+    "regexes",
+    multiple=True,
+    metavar="REGEX",
+    help="Run the Tempest tests whose id matches (repeatable); with -g the report still judges.",
+)
 @click.option("--all", "run_all", is_flag=True, help="Run every installed Tempest test.")
-@click.option("--concurrency", "-w", type=click.IntRange(min=1), default=None,
-              help="Tempest workers [default: CPU count, at most one per member account].")
-@click.option("--io-threads", type=click.IntRange(min=1), default=None,
-              help="Test classes each worker runs at once, as tests mostly wait on the cloud [default: 4, "
-                   "at most half the member accounts over all workers; 1 runs classes one after another].")
-@click.option("--output", "-o", type=click.Path(file_okay=False), default=None,
-              help="Output folder [default: ./tcup-results/<timestamp>].")
-@click.option("--tempest-python", envvar="TCUP_TEMPEST_PYTHON", default=None,
-              help="Python of the Tempest install to use [env: TCUP_TEMPEST_PYTHON].")
-@click.option("--tempest-option", "tempest_options", multiple=True, metavar="SECTION.KEY=VALUE",
-              help="Override a generated tempest.conf value (repeatable).")
-@click.option("--upload", "upload_url", metavar="URL", default=None,
-              help="Upload the results to this RefStack-compatible server when the run ends.")
-@click.option("--sign", "sign_key", type=click.Path(dir_okay=False), default=None,
-              help="Sign the upload with this RSA private key (OpenSSH or PEM).")
-@click.option("--extended", "upload_extended", is_flag=True,
-              help="With --upload and --sign: also send run.json (every outcome, private to you) to <URL>/v2/runs.")
+@click.option(
+    "--concurrency",
+    "-w",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Tempest workers [default: CPU count, at most one per member account].",
+)
+@click.option(
+    "--io-threads",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Test classes each worker runs at once, as tests mostly wait on the cloud [default: 4, "
+    "at most half the member accounts over all workers; 1 runs classes one after another].",
+)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Output folder [default: ./tcup-results/<timestamp>].",
+)
+@click.option(
+    "--tempest-python",
+    envvar="TCUP_TEMPEST_PYTHON",
+    default=None,
+    help="Python of the Tempest install to use [env: TCUP_TEMPEST_PYTHON].",
+)
+@click.option(
+    "--tempest-option",
+    "tempest_options",
+    multiple=True,
+    metavar="SECTION.KEY=VALUE",
+    help="Override a generated tempest.conf value (repeatable).",
+)
+@click.option(
+    "--upload",
+    "upload_url",
+    metavar="URL",
+    default=None,
+    help="Upload the results to this RefStack-compatible server when the run ends.",
+)
+@click.option(
+    "--sign",
+    "sign_key",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Sign the upload with this RSA private key (OpenSSH or PEM).",
+)
+@click.option(
+    "--extended",
+    "upload_extended",
+    is_flag=True,
+    help="With --upload and --sign: also send run.json (every outcome, private to you) to <URL>/v2/runs.",
+)
 @click.option("-y", "--yes", is_flag=True, help="Upload without asking.")
 @click.option("--no-progress", is_flag=True, help="Plain progress lines instead of a live bar.")
 @guidelines_dir_option
@@ -148,10 +228,17 @@ def _run(options: dict[str, Any]) -> int:
     def progress(total: int) -> RunProgress:
         return RunProgress(total, console=console, live=False if options["no_progress"] else None)
 
-    result = run_interop(creds=creds, selection=selection, output=output, extra_accounts=extra,
-                         concurrency=options["concurrency"],
-                         io_threads=options["io_threads"], tempest_python=options["tempest_python"],
-                         tempest_options=_tempest_options(options["tempest_options"]), listener_factory=progress)
+    result = run_interop(
+        creds=creds,
+        selection=selection,
+        output=output,
+        extra_accounts=extra,
+        concurrency=options["concurrency"],
+        io_threads=options["io_threads"],
+        tempest_python=options["tempest_python"],
+        tempest_options=_tempest_options(options["tempest_options"]),
+        listener_factory=progress,
+    )
     _report(console, result)
     if result.interrupted:
         console.print(f"[yellow]Interrupted[/]: partial results are in {output}", highlight=False)
@@ -180,36 +267,48 @@ def _selection(options: dict[str, Any]) -> Selection:
         add_on = read_guideline(name, options["guidelines_dir"], server)
         if not target:
             if len(add_on.targets) != 1:
-                raise click.BadParameter(f"{name} has targets {', '.join(add_on.targets)}; write {name}:TARGET",
-                                         param_hint="--add-on")
+                raise click.BadParameter(
+                    f"{name} has targets {', '.join(add_on.targets)}; write {name}:TARGET", param_hint="--add-on"
+                )
             target = add_on.targets[0]
         guidelines.append(GuidelineTarget(guideline=add_on, target=target))
     statuses = parse_statuses(options["statuses"])
     if not statuses:
         raise click.BadParameter(f"{options['statuses']!r} names no status", param_hint="--status")
-    return Selection(guidelines=guidelines, capabilities=options["capabilities"], statuses=statuses,
-                     include_flagged=options["include_flagged"], regexes=options["regexes"],
-                     run_all=options["run_all"])
+    return Selection(
+        guidelines=guidelines,
+        capabilities=options["capabilities"],
+        statuses=statuses,
+        include_flagged=options["include_flagged"],
+        regexes=options["regexes"],
+        run_all=options["run_all"],
+    )
 
 
 def _report(console: Console, result: RunResult) -> None:
     read = result.outcome.read
-    console.print(f"tcup: {counts_line(result.run.counts())} in {result.outcome.seconds:.0f} s "
-                  f"(cpid {result.facts.cpid})", highlight=False)
+    console.print(
+        f"tcup: {counts_line(result.run.counts())} in {result.outcome.seconds:.0f} s (cpid {result.facts.cpid})",
+        highlight=False,
+    )
     if read.incomplete:
         console.print(f"[yellow]{len(read.incomplete)} tests did not finish[/]", highlight=False)
     for problem in read.problems:
         console.print(f"[yellow]subunit stream problem:[/] {problem}", highlight=False)
     print_compliance(console, result.sections, only_capabilities=result.selected_capabilities)
-    console.print(f"tcup: outputs in {result.output}: " + ", ".join(p.name for p in result.files.values()),
-                  highlight=False)
+    console.print(
+        f"tcup: outputs in {result.output}: " + ", ".join(p.name for p in result.files.values()), highlight=False
+    )
 
 
 def _upload(console: Console, result: RunResult, url: str, key: Any, yes: bool, extended: bool) -> None:
     path = result.files["v1"]
     if not result.run.passed_names():
-        console.print(f"[yellow]Not uploading[/]: no test passed, and RefStack-compatible servers refuse an "
-                      f"upload without a passed test. The document is kept in {path}.", highlight=False)
+        console.print(
+            f"[yellow]Not uploading[/]: no test passed, and RefStack-compatible servers refuse an "
+            f"upload without a passed test. The document is kept in {path}.",
+            highlight=False,
+        )
         return
     if not yes and sys.stdin.isatty() and not click.confirm(f"Upload {path} to {url}?", default=True):
         console.print(f"Not uploaded; upload later with: tcup upload {path} --server {url}", highlight=False)

@@ -92,8 +92,12 @@ class RunResult:
             counts = self.run.counts()
             return counts["fail"] + counts["uxsuccess"] == 0 and not self.outcome.read.incomplete
         wanted = set(self.selected_capabilities) if self.selected_capabilities is not None else None
-        return all(c.complete for s in self.sections for c in s.report.capabilities
-                   if c.status is Status.REQUIRED and (wanted is None or c.name in wanted))
+        return all(
+            c.complete
+            for s in self.sections
+            for c in s.report.capabilities
+            if c.status is Status.REQUIRED and (wanted is None or c.name in wanted)
+        )
 
 
 def extra_cloud_account(creds: CloudCredentials, *, timeout: float = 20.0) -> TestAccount:
@@ -101,13 +105,18 @@ def extra_cloud_account(creds: CloudCredentials, *, timeout: float = 20.0) -> Te
     facts = discover_cloud(creds, timeout=timeout, probe=False)
     if not creds.username or not (creds.project_name or facts.project_name):
         raise TcupError(f"the extra account from {creds.source} needs a user and a project name")
-    return TestAccount(username=creds.username, password=creds.password,
-                       project_name=creds.project_name or facts.project_name or "",
-                       domain_name=creds.user_domain_name or "Default", roles=persona_roles(facts.roles))
+    return TestAccount(
+        username=creds.username,
+        password=creds.password,
+        project_name=creds.project_name or facts.project_name or "",
+        domain_name=creds.user_domain_name or "Default",
+        roles=persona_roles(facts.roles),
+    )
 
 
-def expand_capabilities(guideline: Guideline, target: str, patterns: Sequence[str],
-                        statuses: Sequence[Status] | None) -> list[str]:
+def expand_capabilities(
+    guideline: Guideline, target: str, patterns: Sequence[str], statuses: Sequence[Status] | None
+) -> list[str]:
     """Capability names of the target matching the patterns (exact names or globs).
 
     :raises ResolutionError: for a pattern that matches no capability of the target.
@@ -119,13 +128,15 @@ def expand_capabilities(guideline: Guideline, target: str, patterns: Sequence[st
         if not hits:
             raise ResolutionError(
                 f"--capability {pattern!r} matches no {'/'.join(s.value for s in statuses or [])} capability "
-                f"of target {target!r} in guideline {guideline.id}; see `tcup list-tests -g {guideline.id}`")
+                f"of target {target!r} in guideline {guideline.id}; see `tcup list-tests -g {guideline.id}`"
+            )
         chosen.update(dict.fromkeys(hits))
     return list(chosen)
 
 
-def _select(selection: Selection, index: TestIndex) -> tuple[list[str], list[tuple[GuidelineTarget, Resolution]],
-                                                         list[str] | None]:
+def _select(
+    selection: Selection, index: TestIndex
+) -> tuple[list[str], list[tuple[GuidelineTarget, Resolution]], list[str] | None]:
     resolutions: list[tuple[GuidelineTarget, Resolution]] = []
     ids: dict[str, None] = {}
     chosen_caps: list[str] | None = None
@@ -135,8 +146,9 @@ def _select(selection: Selection, index: TestIndex) -> tuple[list[str], list[tup
         if selection.capabilities:
             caps = expand_capabilities(gt.guideline, gt.target, selection.capabilities, selection.statuses)
             chosen_caps = [*(chosen_caps or []), *caps]
-        entries = select_entries(gt.guideline, gt.target, statuses=selection.statuses, capabilities=caps,
-                                 flagged=selection.include_flagged)
+        entries = select_entries(
+            gt.guideline, gt.target, statuses=selection.statuses, capabilities=caps, flagged=selection.include_flagged
+        )
         resolution = resolve_entries(entries, index)
         resolutions.append((gt, resolution))
         if not (selection.regexes or selection.run_all):
@@ -186,42 +198,56 @@ def run_interop(
     timings["selection"] = time.monotonic() - t0
     if not test_ids:
         missing = sum(len(r.missing()) for _, r in resolutions)
-        raise ResolutionError(f"no installed Tempest test matches the selection ({missing} guideline tests "
-                              f"missing from Tempest {install.version}); check --capability/--regex")
+        raise ResolutionError(
+            f"no installed Tempest test matches the selection ({missing} guideline tests "
+            f"missing from Tempest {install.version}); check --capability/--regex"
+        )
 
     accounts = plan_accounts(creds, facts, extra_accounts)
     members = count_members(accounts)
     wanted = concurrency or os.cpu_count() or 2
     workers = max(1, min(wanted, members))
     if workers < wanted:
-        LOG.warning("running %d Tempest workers instead of %d: there are %d member accounts, and each worker "
-                    "holds one (add accounts with --accounts-file or --extra-cloud)", workers, wanted, members)
+        LOG.warning(
+            "running %d Tempest workers instead of %d: there are %d member accounts, and each worker "
+            "holds one (add accounts with --accounts-file or --extra-cloud)",
+            workers,
+            wanted,
+            members,
+        )
     threads = plan_threads(io_threads, workers, members)
     if len(accounts) == 1:
-        LOG.warning("only one account: Tempest 47 also needs a reader in the same project (image tests) and a "
-                    "second project's user (alt tests); pass them with --accounts-file or --extra-cloud")
+        LOG.warning(
+            "only one account: Tempest 47 also needs a reader in the same project (image tests) and a "
+            "second project's user (alt tests); pass them with --accounts-file or --extra-cloud"
+        )
 
     output.mkdir(parents=True, exist_ok=True)
-    secrets = [*creds.secrets(), *(a.password.reveal() for a in extra_accounts), facts.token.reveal(),
-               *extra_secrets]
+    secrets = [*creds.secrets(), *(a.password.reveal() for a in extra_accounts), facts.token.reveal(), *extra_secrets]
     private = Path(tempfile.mkdtemp(prefix="tcup-run-"))
     try:
         t0 = time.monotonic()
         files = write_tempest_files(private, facts, creds, accounts, overrides=tempest_options)
         shutil.copyfile(files.conf, output / OUTPUT_FILES["tempest_conf"])
         timings["config"] = time.monotonic() - t0
-        outcome = _run(env, install, files, test_ids, workers, threads, output, facts,
-                       listener_factory, keep_timings)
+        outcome = _run(env, install, files, test_ids, workers, threads, output, facts, listener_factory, keep_timings)
         timings["tempest"] = outcome.seconds
         t0 = time.monotonic()
         run = RunReport(
-            cpid=facts.cpid, duration_seconds=int(outcome.seconds),
+            cpid=facts.cpid,
+            duration_seconds=int(outcome.seconds),
             results=tuple(expand_class_results(outcome.read.results, test_ids)),
             provenance=Provenance(
-                tempest_version=install.version, plugins=install.plugins, tcup_version=_tcup_version(),
+                tempest_version=install.version,
+                plugins=install.plugins,
+                tcup_version=_tcup_version(),
                 guideline=",".join(gt.guideline.id for gt in selection.guidelines) or None,
                 target=",".join(gt.target for gt in selection.guidelines) or None,
-                auth_url_fingerprint=facts.fingerprint, region=facts.region, started_at=started_at))
+                auth_url_fingerprint=facts.fingerprint,
+                region=facts.region,
+                started_at=started_at,
+            ),
+        )
         paths = write_run_documents(output, run)
         sections = [ComplianceSection(evaluate(gt.guideline, gt.target, run), res) for gt, res in resolutions]
         if sections:
@@ -231,8 +257,16 @@ def run_interop(
             shutil.copyfile(files.log_dir / "tempest.log", output / OUTPUT_FILES["tempest_log"])
         paths["subunit"] = outcome.subunit_path
         timings["reporting"] = time.monotonic() - t0
-        result = RunResult(output=output, run=run, sections=sections, outcome=outcome, facts=facts,
-                           files=paths, timings=timings, selected_capabilities=chosen_caps)
+        result = RunResult(
+            output=output,
+            run=run,
+            sections=sections,
+            outcome=outcome,
+            facts=facts,
+            files=paths,
+            timings=timings,
+            selected_capabilities=chosen_caps,
+        )
         paths["summary"] = output / OUTPUT_FILES["summary"]
         write_json(paths["summary"], _summary(result, test_ids, workers, threads, install))
     finally:
@@ -256,7 +290,8 @@ def _check_output(output: Path) -> None:
     except OSError as exc:
         raise TcupError(
             f"cannot write the output folder {output}: {exc.strerror}. Choose another --output; in Docker, "
-            "create the mounted folder first (mkdir -p out) and run with --user \"$(id -u):$(id -g)\"") from None
+            'create the mounted folder first (mkdir -p out) and run with --user "$(id -u):$(id -g)"'
+        ) from None
 
 
 def plan_threads(requested: int | None, workers: int, members: int) -> int:
@@ -270,20 +305,42 @@ def plan_threads(requested: int | None, workers: int, members: int) -> int:
     fits = max(1, (members // 2) // workers)
     threads = min(requested or DEFAULT_IO_THREADS, fits)
     if requested and threads < requested:
-        LOG.warning("running %d test classes per worker instead of %d: %d workers x %d classes need twice as "
-                    "many member accounts (there are %d; add some with --accounts-file or --extra-cloud)",
-                    threads, requested, workers, requested, members)
+        LOG.warning(
+            "running %d test classes per worker instead of %d: %d workers x %d classes need twice as "
+            "many member accounts (there are %d; add some with --accounts-file or --extra-cloud)",
+            threads,
+            requested,
+            workers,
+            requested,
+            members,
+        )
     return threads
 
 
-def _run(env: TempestEnv, install: TempestInstall, files: TempestFiles, test_ids: list[str], workers: int,
-         threads: int, output: Path, facts: CloudFacts, listener_factory: Callable[[int], Any] | None,
-         keep_timings: bool) -> RunOutcome:
+def _run(
+    env: TempestEnv,
+    install: TempestInstall,
+    files: TempestFiles,
+    test_ids: list[str],
+    workers: int,
+    threads: int,
+    output: Path,
+    facts: CloudFacts,
+    listener_factory: Callable[[int], Any] | None,
+    keep_timings: bool,
+) -> RunOutcome:
     workspace = workspace_dir(facts.fingerprint, install) if keep_timings else None
-    kwargs: dict[str, Any] = dict(env=env, install=install, files=files, test_ids=test_ids, concurrency=workers,
-                                  threads=threads,
-                                  subunit_path=output / OUTPUT_FILES["subunit"],
-                                  stderr_path=output / OUTPUT_FILES["stestr_log"], workspace=workspace)
+    kwargs: dict[str, Any] = dict(
+        env=env,
+        install=install,
+        files=files,
+        test_ids=test_ids,
+        concurrency=workers,
+        threads=threads,
+        subunit_path=output / OUTPUT_FILES["subunit"],
+        stderr_path=output / OUTPUT_FILES["stestr_log"],
+        workspace=workspace,
+    )
     if listener_factory is None:
         return run_tests(**kwargs)
     with listener_factory(len(test_ids)) as listener:
@@ -291,19 +348,26 @@ def _run(env: TempestEnv, install: TempestInstall, files: TempestFiles, test_ids
         return run_tests(listener=listener_typed, **kwargs)
 
 
-def _summary(result: RunResult, test_ids: list[str], workers: int, threads: int,
-             install: TempestInstall) -> dict[str, Any]:
+def _summary(
+    result: RunResult, test_ids: list[str], workers: int, threads: int, install: TempestInstall
+) -> dict[str, Any]:
     counts = result.run.counts()
     return {
-        "cpid": result.facts.cpid, "cpid_source": result.facts.cpid_source,
-        "auth_url_fingerprint": result.facts.fingerprint, "region": result.facts.region,
-        "tempest_version": install.version, "plugins": [list(p) for p in install.plugins],
-        "selected_tests": len(test_ids), "concurrency": workers, "io_threads": threads,
-        "counts": counts, "interrupted": result.outcome.interrupted,
-        "incomplete_tests": result.outcome.read.incomplete, "stream_problems": result.outcome.read.problems,
+        "cpid": result.facts.cpid,
+        "cpid_source": result.facts.cpid_source,
+        "auth_url_fingerprint": result.facts.fingerprint,
+        "region": result.facts.region,
+        "tempest_version": install.version,
+        "plugins": [list(p) for p in install.plugins],
+        "selected_tests": len(test_ids),
+        "concurrency": workers,
+        "io_threads": threads,
+        "counts": counts,
+        "interrupted": result.outcome.interrupted,
+        "incomplete_tests": result.outcome.read.incomplete,
+        "stream_problems": result.outcome.read.problems,
         "stestr_exit_status": result.outcome.returncode,
-        "compliant": {f"{s.report.guideline}/{s.report.target}": s.report.refstack_compliant
-                      for s in result.sections},
+        "compliant": {f"{s.report.guideline}/{s.report.target}": s.report.refstack_compliant for s in result.sections},
         "timings_seconds": {k: round(v, 3) for k, v in result.timings.items()},
         "discovery_notes": list(result.facts.notes),
         "files": {k: p.name for k, p in result.files.items()},

@@ -112,7 +112,8 @@ def _locked_workspace(preferred: Path, install: TempestInstall) -> Iterator[Path
 
 def _init_workspace(path: Path, install: TempestInstall) -> Path:
     (path / ".stestr.conf").write_text(
-        f"[DEFAULT]\ntest_path={install.path}/test_discover\ntop_dir={install.path}\ngroup_regex={GROUP_REGEX}\n")
+        f"[DEFAULT]\ntest_path={install.path}/test_discover\ntop_dir={install.path}\ngroup_regex={GROUP_REGEX}\n"
+    )
     return path
 
 
@@ -122,8 +123,7 @@ def modules_of(test_ids: Sequence[str]) -> list[str]:
     return sorted({n.rsplit(".", 2)[0] for n in names if n.count(".") >= 2 and _DOTTED.match(n)})
 
 
-def _narrow_discovery(workspace: Path, test_ids: Sequence[str], *, threads: int = 1,
-                      order: Sequence[str] = ()) -> None:
+def _narrow_discovery(workspace: Path, test_ids: Sequence[str], *, threads: int = 1, order: Sequence[str] = ()) -> None:
     """Point stestr at a package that loads only the modules of ``test_ids`` (and runs ``threads``
     test classes at a time in each worker, longest first as ``order`` lists them)."""
     package = workspace / "tcup_discover"
@@ -132,7 +132,8 @@ def _narrow_discovery(workspace: Path, test_ids: Sequence[str], *, threads: int 
     plan = {"modules": modules_of(test_ids), "threads": max(1, threads), "order": list(order)}
     (package / worker_suite.PLAN_FILE).write_text(json.dumps(plan, indent=0))
     (workspace / ".stestr.conf").write_text(
-        f"[DEFAULT]\ntest_path=./tcup_discover\ntop_dir=./\ngroup_regex={GROUP_REGEX}\n")
+        f"[DEFAULT]\ntest_path=./tcup_discover\ntop_dir=./\ngroup_regex={GROUP_REGEX}\n"
+    )
 
 
 def _prune_repository(workspace: Path) -> None:
@@ -157,9 +158,15 @@ class _Timeline(testtools.StreamResult):
         self.workers: dict[str, list[tuple[Any, str]]] = {}
         self._started: dict[tuple[str, str], Any] = {}
 
-    def status(self, test_id: str | None = None, test_status: str | None = None,  # type: ignore[override]
-               test_tags: set[str] | None = None, timestamp: Any = None, route_code: str | None = None,
-               **kwargs: Any) -> None:
+    def status(
+        self,
+        test_id: str | None = None,
+        test_status: str | None = None,  # type: ignore[override]
+        test_tags: set[str] | None = None,
+        timestamp: Any = None,
+        route_code: str | None = None,
+        **kwargs: Any,
+    ) -> None:
         if not test_id or timestamp is None:
             return
         if test_status == "inprogress":
@@ -190,7 +197,7 @@ def class_costs(stream: Path) -> dict[str, float]:
         for timestamp, test_id in events:
             cls = class_of(test_id)
             if test_id.startswith(("setUpClass (", "tearDownClass (")):
-                cls = test_id[test_id.index("(") + 1:].rstrip(")")
+                cls = test_id[test_id.index("(") + 1 :].rstrip(")")
             costs[cls] = costs.get(cls, 0.0) + max(0.0, (timestamp - previous).total_seconds())
             previous = timestamp
     return costs
@@ -224,8 +231,7 @@ class Schedule:
     split: frozenset[str]
 
 
-def balanced_groups(test_ids: Sequence[str], workers: int, costs: dict[str, float], *,
-                    threads: int = 1) -> Schedule:
+def balanced_groups(test_ids: Sequence[str], workers: int, costs: dict[str, float], *, threads: int = 1) -> Schedule:
     """Test classes spread over ``workers`` x ``threads`` slots, longest first, each into the least
     loaded slot; slot ``s`` belongs to worker ``s % workers``.
 
@@ -272,16 +278,23 @@ def _write_worker_file(path: Path, schedule: Schedule) -> None:
     ``^pkg.mod.Class.test_x(\\[|$)``."""
     workers = []
     for names in schedule.workers:
-        patterns = [f"^{re.escape(n)}(?:\\[|$)" if class_of(n) in schedule.split else f"^{re.escape(n)}\\."
-                    for n in names]
+        patterns = [
+            f"^{re.escape(n)}(?:\\[|$)" if class_of(n) in schedule.split else f"^{re.escape(n)}\\." for n in names
+        ]
         workers.append({"worker": patterns})
     path.write_text(yaml.safe_dump(workers, sort_keys=False))
 
 
 def _child_env(files: TempestFiles) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(_HIDDEN_ENV)}
-    env.update({"TEMPEST_CONFIG_DIR": str(files.conf.parent), "TEMPEST_CONFIG": files.conf.name,
-                "PYTHONWARNINGS": "ignore", "PYTHONUNBUFFERED": "1"})
+    env.update(
+        {
+            "TEMPEST_CONFIG_DIR": str(files.conf.parent),
+            "TEMPEST_CONFIG": files.conf.name,
+            "PYTHONWARNINGS": "ignore",
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
     return env
 
 
@@ -365,8 +378,15 @@ def run_tests(
             _narrow_discovery(workspace, test_ids, threads=threads, order=schedule.order if schedule else ())
         load_list = workspace / "tcup-load-list.txt"
         load_list.write_text("\n".join(test_ids) + "\n")
-        command = [str(env.stestr), "run", "--subunit", "--concurrency", str(max(1, concurrency)),
-                   "--load-list", str(load_list)]
+        command = [
+            str(env.stestr),
+            "run",
+            "--subunit",
+            "--concurrency",
+            str(max(1, concurrency)),
+            "--load-list",
+            str(load_list),
+        ]
         if schedule is not None and concurrency > 1:
             worker_file = workspace / "tcup-workers.yaml"
             _write_worker_file(worker_file, schedule)
@@ -375,8 +395,15 @@ def run_tests(
         stderr = stack.enter_context(open(stderr_path, "wb"))
         sink = stack.enter_context(open(subunit_path, "wb"))
         try:
-            proc = subprocess.Popen(command, cwd=workspace, env=_child_env(files), stdin=subprocess.DEVNULL,
-                                    stdout=subprocess.PIPE, stderr=stderr, start_new_session=True)
+            proc = subprocess.Popen(
+                command,
+                cwd=workspace,
+                env=_child_env(files),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=stderr,
+                start_new_session=True,
+            )
         except OSError as exc:
             raise TempestRunError(f"cannot start {command[0]}: {exc}") from None
         stopper = _Stopper(proc)
@@ -397,11 +424,18 @@ def run_tests(
         if balance and read.results:
             _remember_costs(workspace, subunit_path)
     if not read.results and not read.incomplete and not stopper.interrupted:
-        raise TempestRunError(f"stestr produced no test results (exit status {returncode}):\n"
-                              f"{_tail(stderr_path)}\nFull output: {stderr_path}")
-    return RunOutcome(read=read, returncode=returncode, interrupted=stopper.interrupted,
-                      seconds=round(time.monotonic() - started, 3), subunit_path=subunit_path,
-                      stderr_path=stderr_path)
+        raise TempestRunError(
+            f"stestr produced no test results (exit status {returncode}):\n"
+            f"{_tail(stderr_path)}\nFull output: {stderr_path}"
+        )
+    return RunOutcome(
+        read=read,
+        returncode=returncode,
+        interrupted=stopper.interrupted,
+        seconds=round(time.monotonic() - started, 3),
+        subunit_path=subunit_path,
+        stderr_path=stderr_path,
+    )
 
 
 def _read_live(stdout: IO[bytes], sink: IO[bytes], listener: ResultListener | None) -> StreamRead:

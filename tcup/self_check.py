@@ -17,8 +17,20 @@ import click
 
 __all__ = ["CheckResult", "run_self_check", "self_check_command"]
 
-_MODULES = ("click", "requests", "subunit", "testtools", "keystoneauth1", "openstack.config.loader",
-            "cryptography", "rich", "yaml", "interop_model", "tcup.run_flow", "tcup.upload_command")
+_MODULES = (
+    "click",
+    "requests",
+    "subunit",
+    "testtools",
+    "keystoneauth1",
+    "openstack.config.loader",
+    "cryptography",
+    "rich",
+    "yaml",
+    "interop_model",
+    "tcup.run_flow",
+    "tcup.upload_command",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,8 +76,9 @@ def _signing() -> str:
 
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     headers = sign_body(b'{"cpid": "x"}', key)
-    key.public_key().verify(bytes.fromhex(headers["X-Signature"]), b'{"cpid": "x"}', padding.PKCS1v15(),
-                            hashes.SHA256())
+    key.public_key().verify(
+        bytes.fromhex(headers["X-Signature"]), b'{"cpid": "x"}', padding.PKCS1v15(), hashes.SHA256()
+    )
     return "RSA PKCS#1 v1.5 / SHA-256 signature verified"
 
 
@@ -84,7 +97,10 @@ def _subunit() -> str:
 
 
 CHECKS: tuple[tuple[str, Callable[[], str]], ...] = (
-    ("imports", _imports), ("tempest", _tempest), ("test index", _index), ("signing", _signing),
+    ("imports", _imports),
+    ("tempest", _tempest),
+    ("test index", _index),
+    ("signing", _signing),
     ("subunit", _subunit),
 )
 

@@ -67,8 +67,10 @@ def load_private_key(
         if secret is None and ask_passphrase is not None:
             secret = Secret(ask_passphrase(f"Passphrase for {path}"))
         if not secret:
-            raise SigningError(f"the signing key {path} is protected by a passphrase; set {PASSPHRASE_ENV} "
-                               "or run interactively to be asked for it") from None
+            raise SigningError(
+                f"the signing key {path} is protected by a passphrase; set {PASSPHRASE_ENV} "
+                "or run interactively to be asked for it"
+            ) from None
         try:
             key = _load(data, secret.reveal().encode())
         except (ValueError, TypeError):
@@ -76,8 +78,10 @@ def load_private_key(
     except (ValueError, UnsupportedAlgorithm) as exc:
         raise SigningError(f"{path} is not a private key in OpenSSH or PEM format ({exc}); {_KEYGEN_HINT}") from None
     if not isinstance(key, rsa.RSAPrivateKey):
-        raise SigningError(f"{path} is a {type(key).__name__.removesuffix('PrivateKey').lstrip('_')} key; "
-                           f"RefStack-compatible servers accept RSA keys only: {_KEYGEN_HINT}")
+        raise SigningError(
+            f"{path} is a {type(key).__name__.removesuffix('PrivateKey').lstrip('_')} key; "
+            f"RefStack-compatible servers accept RSA keys only: {_KEYGEN_HINT}"
+        )
     return key
 
 
@@ -89,8 +93,11 @@ def _load(data: bytes, password: bytes | None) -> object:
 
 def public_key_line(key: rsa.RSAPrivateKey) -> str:
     """The public key as one OpenSSH line without comment: ``ssh-rsa AAAA...``."""
-    return key.public_key().public_bytes(serialization.Encoding.OpenSSH,
-                                         serialization.PublicFormat.OpenSSH).decode("ascii")
+    return (
+        key.public_key()
+        .public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH)
+        .decode("ascii")
+    )
 
 
 def _signature(key: rsa.RSAPrivateKey, data: bytes) -> str:

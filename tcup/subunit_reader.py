@@ -38,8 +38,13 @@ __all__ = [
 
 V2_SIGNATURE = 0xB3
 MAX_REASON = 8000  # characters of a traceback kept (its end, where the error is)
-_FINAL = {"success": Outcome.SUCCESS, "fail": Outcome.FAIL, "skip": Outcome.SKIP,
-          "xfail": Outcome.XFAIL, "uxsuccess": Outcome.UXSUCCESS}
+_FINAL = {
+    "success": Outcome.SUCCESS,
+    "fail": Outcome.FAIL,
+    "skip": Outcome.SKIP,
+    "xfail": Outcome.XFAIL,
+    "uxsuccess": Outcome.UXSUCCESS,
+}
 _PARSER_ID = "subunit.parser"
 
 
@@ -79,8 +84,12 @@ class _Collector(testtools.StreamResult):
     def stopTestRun(self) -> None:  # noqa: N802
         self._to_dict.stopTestRun()
 
-    def status(self, test_id: str | None = None, test_status: str | None = None,  # type: ignore[override]
-               **kwargs: Any) -> None:
+    def status(
+        self,
+        test_id: str | None = None,
+        test_status: str | None = None,  # type: ignore[override]
+        **kwargs: Any,
+    ) -> None:
         if test_id and test_status == "inprogress" and test_id not in self._started:
             self._started[test_id] = None
             if self.listener is not None:
@@ -91,8 +100,9 @@ class _Collector(testtools.StreamResult):
         test_id, status = test["id"], test["status"]
         self._started.pop(test_id, None)
         if test_id == _PARSER_ID:
-            self.read.problems.append(_detail_text(test["details"], ("Parser Error", "Packet data")) or
-                                      "the subunit stream is damaged")
+            self.read.problems.append(
+                _detail_text(test["details"], ("Parser Error", "Packet data")) or "the subunit stream is damaged"
+            )
             return
         outcome = _FINAL.get(status)
         if outcome is None:  # "inprogress" or "exists": the run ended before the test did
@@ -105,8 +115,9 @@ class _Collector(testtools.StreamResult):
         reason = None
         if outcome is not Outcome.SUCCESS:
             reason = _detail_text(test["details"], ("reason", "traceback"))
-        case = CaseResult(test_id=name, idempotent_id=uuid, outcome=outcome, duration=duration,
-                          reason=reason, attrs=attrs)
+        case = CaseResult(
+            test_id=name, idempotent_id=uuid, outcome=outcome, duration=duration, reason=reason, attrs=attrs
+        )
         self.read.results.append(case)
         if self.listener is not None:
             self.listener.test_finished(case)
@@ -174,7 +185,7 @@ def expand_class_results(results: list[CaseResult], selected: Iterable[str]) -> 
     by_class: dict[str, CaseResult] = {}
     for case in results:
         if case.test_id.startswith("setUpClass (") and case.test_id.endswith(")"):
-            by_class[case.test_id[len("setUpClass ("):-1]] = case
+            by_class[case.test_id[len("setUpClass (") : -1]] = case
     if not by_class:
         return results
     have = {r.test_id for r in results}
@@ -187,8 +198,16 @@ def expand_class_results(results: list[CaseResult], selected: Iterable[str]) -> 
             continue
         used.add(owner.test_id)
         have.add(name)
-        added.append(CaseResult(test_id=name, idempotent_id=uuid, outcome=owner.outcome, duration=None,
-                                reason=f"{owner.test_id}: {owner.reason or owner.outcome.value}", attrs=attrs))
+        added.append(
+            CaseResult(
+                test_id=name,
+                idempotent_id=uuid,
+                outcome=owner.outcome,
+                duration=None,
+                reason=f"{owner.test_id}: {owner.reason or owner.outcome.value}",
+                attrs=attrs,
+            )
+        )
     return [r for r in results if r.test_id not in used] + added
 
 

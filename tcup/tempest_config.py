@@ -97,14 +97,22 @@ def plan_accounts(primary: CloudCredentials, facts: CloudFacts, extra: Sequence[
     if "admin" in facts.roles:
         raise CredentialsError(
             f"{primary.describe()} has the admin role; interop runs use a non-admin account. Use a member "
-            "of a test project (admin credentials are never needed)")
+            "of a test project (admin credentials are never needed)"
+        )
     project = primary.project_name or facts.project_name
     if not project or not primary.username:
-        raise CredentialsError("Tempest's accounts file needs the user and project by name; set OS_USERNAME "
-                               "and OS_PROJECT_NAME (ids alone are not enough)")
+        raise CredentialsError(
+            "Tempest's accounts file needs the user and project by name; set OS_USERNAME "
+            "and OS_PROJECT_NAME (ids alone are not enough)"
+        )
     domain = primary.user_domain_name or "Default"
-    first = TestAccount(username=primary.username, password=primary.password, project_name=project,
-                        domain_name=domain, roles=persona_roles(facts.roles) or ("member",))
+    first = TestAccount(
+        username=primary.username,
+        password=primary.password,
+        project_name=project,
+        domain_name=domain,
+        roles=persona_roles(facts.roles) or ("member",),
+    )
     accounts = [first]
     for account in extra:
         if account.key == first.key:
@@ -156,9 +164,12 @@ def tempest_settings(
         conf["image"], conf["image-feature-enabled"] = _image(image.facts, image.versions, region)
     swift = facts.service("object-store")
     if swift is not None:
-        conf["object-storage"] = {"region": region, "endpoint_type": creds.interface,
-                                  "operator_role": _operator_role(facts.roles),
-                                  "reseller_admin_role": "ResellerAdmin"}
+        conf["object-storage"] = {
+            "region": region,
+            "endpoint_type": creds.interface,
+            "operator_role": _operator_role(facts.roles),
+            "reseller_admin_role": "ResellerAdmin",
+        }
         conf["object-storage-feature-enabled"] = _swift_features(swift.facts.get("info"))
     for section, service_type in (("compute", "compute"), ("network", "network"), ("volume", "block-storage")):
         if facts.service(service_type) is not None:
@@ -172,8 +183,14 @@ def tempest_settings(
             conf["network"]["public_network_id"] = external[0]
     # NOTE: enforce_scope makes Tempest use the project reader for GETs; the member works under old
     # and new policy defaults alike, so false is the setting that fails least on an unknown cloud.
-    conf["enforce_scope"] = {"keystone": "false", "glance": "false", "placement": "false",
-                             "nova": "false", "neutron": "false", "cinder": "false"}
+    conf["enforce_scope"] = {
+        "keystone": "false",
+        "glance": "false",
+        "placement": "false",
+        "nova": "false",
+        "neutron": "false",
+        "cinder": "false",
+    }
     conf["validation"] = {"run_validation": "false"}
     for dotted, value in (overrides or {}).items():
         section, _, key = dotted.rpartition(".")
@@ -186,9 +203,15 @@ def _identity(facts: CloudFacts, creds: CloudCredentials) -> dict[str, str]:
     uri = (service.url if service and service.url else creds.auth_url).rstrip("/")
     if not uri.endswith("/v3"):
         uri = uri.removesuffix("/v2.0") + "/v3"
-    section = {"uri_v3": uri, "auth_version": "v3", "region": facts.region or "",
-               "v3_endpoint_type": creds.interface, "default_domain_id": facts.user_domain_id or "default",
-               "admin_role": "admin", "disable_ssl_certificate_validation": _bool(creds.insecure)}
+    section = {
+        "uri_v3": uri,
+        "auth_version": "v3",
+        "region": facts.region or "",
+        "v3_endpoint_type": creds.interface,
+        "default_domain_id": facts.user_domain_id or "default",
+        "admin_role": "admin",
+        "disable_ssl_certificate_validation": _bool(creds.insecure),
+    }
     if creds.cacert:
         section["ca_certificates_file"] = creds.cacert
     return section
@@ -198,9 +221,15 @@ def _identity_features(facts: CloudFacts) -> dict[str, str]:
     identity = facts.service("identity")
     versions = identity.versions if identity is not None else ()
     minor = max((_minor(v) for v in versions if v.startswith("v3")), default=0)
-    return {"api_v2": _bool(any(v.startswith("v2") for v in versions)), "api_v3": "true",
-            "trust": "true", "access_rules": _bool(minor >= 13), "security_compliance": "false",
-            "domain_specific_drivers": "false", "api_extensions": "all"}
+    return {
+        "api_v2": _bool(any(v.startswith("v2") for v in versions)),
+        "api_v3": "true",
+        "trust": "true",
+        "access_rules": _bool(minor >= 13),
+        "security_compliance": "false",
+        "domain_specific_drivers": "false",
+        "api_extensions": "all",
+    }
 
 
 def _image(facts: Mapping[str, object], versions: Sequence[str], region: str) -> tuple[dict[str, str], dict[str, str]]:
@@ -231,8 +260,11 @@ def _image(facts: Mapping[str, object], versions: Sequence[str], region: str) ->
 def _swift_features(info: object) -> dict[str, str]:
     if not isinstance(info, dict):
         return {"discoverability": "false"}
-    return {"discoverability": "true", "container_sync": _bool("container_sync" in info),
-            "object_versioning": _bool("object_versioning" in info or "versioned_writes" in info)}
+    return {
+        "discoverability": "true",
+        "container_sync": _bool("container_sync" in info),
+        "object_versioning": _bool("object_versioning" in info or "versioned_writes" in info),
+    }
 
 
 def _operator_role(roles: Sequence[str]) -> str:
@@ -251,8 +283,10 @@ def _compute_refs(facts: CloudFacts) -> dict[str, str]:
     if flavors:
         refs["flavor_ref"] = str(flavors[0]["id"])
         refs["flavor_ref_alt"] = str(flavors[1 if len(flavors) > 1 else 0]["id"])
-    images = sorted(image.facts.get("public_images") or [] if image else [],
-                    key=lambda i: (0 if "cirros" in str(i.get("name", "")).lower() else 1, i["size"]))
+    images = sorted(
+        image.facts.get("public_images") or [] if image else [],
+        key=lambda i: (0 if "cirros" in str(i.get("name", "")).lower() else 1, i["size"]),
+    )
     if images:
         refs["image_ref"] = str(images[0]["id"])
         refs["image_ref_alt"] = str(images[1 if len(images) > 1 else 0]["id"])
@@ -286,16 +320,21 @@ def write_tempest_files(
 ) -> TempestFiles:
     """Write ``etc/tempest.conf`` and ``etc/accounts.yaml`` (0600) under a private ``directory``."""
     etc = directory / "etc"
-    files = TempestFiles(conf=etc / "tempest.conf", accounts=etc / "accounts.yaml",
-                         lock_dir=directory / "locks", log_dir=directory / "logs")
+    files = TempestFiles(
+        conf=etc / "tempest.conf",
+        accounts=etc / "accounts.yaml",
+        lock_dir=directory / "locks",
+        log_dir=directory / "logs",
+    )
     for path in (etc, files.lock_dir, files.log_dir):
         path.mkdir(parents=True, exist_ok=True, mode=0o700)
     text = yaml.safe_dump([a.to_yaml_dict() for a in accounts], sort_keys=False)
     fd = os.open(files.accounts, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as handle:
         handle.write(text)
-    settings = tempest_settings(facts, creds, accounts_file=files.accounts, lock_dir=files.lock_dir,
-                                log_dir=files.log_dir, overrides=overrides)
+    settings = tempest_settings(
+        facts, creds, accounts_file=files.accounts, lock_dir=files.lock_dir, log_dir=files.log_dir, overrides=overrides
+    )
     files.conf.write_text(render_tempest_conf(settings))
     return files
 

@@ -70,8 +70,9 @@ class TestIndex:
 def probe_install(env: TempestEnv) -> TempestInstall:
     """Ask the Tempest interpreter for its version, location and plugins."""
     try:
-        out = subprocess.run([str(env.python), "-c", _PROBE], capture_output=True, text=True,
-                             timeout=120, check=True).stdout
+        out = subprocess.run(
+            [str(env.python), "-c", _PROBE], capture_output=True, text=True, timeout=120, check=True
+        ).stdout
         data = json.loads(out.strip().splitlines()[-1])
     except (subprocess.SubprocessError, OSError, ValueError, IndexError) as exc:
         raise TempestNotFound(f"cannot inspect the Tempest install at {env.python}: {exc}") from None
@@ -84,8 +85,9 @@ def index_cache_dir() -> Path:
     return Path(base) / "tcup" / "test-index"
 
 
-def load_test_index(env: TempestEnv, *, install: TempestInstall | None = None,
-                    cache: Path | None = None, rebuild: bool = False) -> TestIndex:
+def load_test_index(
+    env: TempestEnv, *, install: TempestInstall | None = None, cache: Path | None = None, rebuild: bool = False
+) -> TestIndex:
     """The index of ``env``'s tests, from the cache when it matches the installed versions."""
     install = install or probe_install(env)
     cache = (cache or index_cache_dir()) / f"{install.key}.json"
@@ -111,14 +113,17 @@ def list_tests(env: TempestEnv, install: TempestInstall) -> list[str]:
     """Run ``stestr list`` over Tempest's discovery entry point (plugins included)."""
     with tempfile.TemporaryDirectory(prefix="tcup-list-") as work:
         conf = Path(work) / ".stestr.conf"
-        conf.write_text(f"[DEFAULT]\ntest_path={install.path}/test_discover\ntop_dir={install.path}\n"
-                        "group_regex=([^\\.]*\\.)*\n")
+        conf.write_text(
+            f"[DEFAULT]\ntest_path={install.path}/test_discover\ntop_dir={install.path}\ngroup_regex=([^\\.]*\\.)*\n"
+        )
         env_vars = {**os.environ, "PYTHONWARNINGS": "ignore"}
         try:
-            subprocess.run([str(env.stestr), "init"], cwd=work, capture_output=True, timeout=120,
-                           env=env_vars, check=True)
-            proc = subprocess.run([str(env.stestr), "list"], cwd=work, capture_output=True, text=True,
-                                  timeout=600, env=env_vars)
+            subprocess.run(
+                [str(env.stestr), "init"], cwd=work, capture_output=True, timeout=120, env=env_vars, check=True
+            )
+            proc = subprocess.run(
+                [str(env.stestr), "list"], cwd=work, capture_output=True, text=True, timeout=600, env=env_vars
+            )
         except (subprocess.SubprocessError, OSError) as exc:
             raise TempestNotFound(f"cannot list Tempest's tests: {exc}") from None
     if proc.returncode != 0:

@@ -131,9 +131,11 @@ def _missing_reason(entry: TestEntry, index: TestIndex) -> str:
     has_package = any(name.startswith(package + ".") for name in _sample_names(index))
     version = index.install.version
     if not has_package:
-        return (f"no installed test package provides {package!r} (Tempest {version}"
-                f"{', plugins: ' + ', '.join(n for n, _ in index.install.plugins) if index.install.plugins else ''});"
-                " install the plugin the guideline's test_repositories name")
+        return (
+            f"no installed test package provides {package!r} (Tempest {version}"
+            f"{', plugins: ' + ', '.join(n for n, _ in index.install.plugins) if index.install.plugins else ''});"
+            " install the plugin the guideline's test_repositories name"
+        )
     ident = f"idempotent id {entry.uuid}" if entry.uuid else "no idempotent id in the guideline"
     return f"not in Tempest {version}: no test has this name, an alias, or {ident}"
 

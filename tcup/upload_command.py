@@ -33,9 +33,14 @@ from tcup.signing import load_private_key, public_key_line, self_signature
 from tcup.subunit_reader import read_results_file
 from tcup.uploader import UploadReceipt, upload_extended, upload_run
 
-__all__ = ["CommandError", "load_signing_key", "sign_command", "upload_command", "upload_file",
-           "upload_subunit_command"]
-
+__all__ = [
+    "CommandError",
+    "load_signing_key",
+    "sign_command",
+    "upload_command",
+    "upload_file",
+    "upload_subunit_command",
+]
 
 
 class CommandError(click.ClickException):
@@ -45,17 +50,33 @@ class CommandError(click.ClickException):
 
 
 server_upload_option = click.option(
-    "--server", "--url", "server", envvar=["TCUP_SERVER", "REFSTACK_URL"], required=True, metavar="URL",
+    "--server",
+    "--url",
+    "server",
+    envvar=["TCUP_SERVER", "REFSTACK_URL"],
+    required=True,
+    metavar="URL",
     help="Base URL of the RefStack-compatible server, e.g. https://refstack.example.org/api "
-         "[env: TCUP_SERVER, REFSTACK_URL].")
-sign_option = click.option("--sign", "-i", "sign_key", type=click.Path(dir_okay=False), default=None,
-                           help="Sign with this RSA private key (OpenSSH or PEM; a passphrase is asked "
-                                "for, or read from TCUP_KEY_PASSPHRASE).")
+    "[env: TCUP_SERVER, REFSTACK_URL].",
+)
+sign_option = click.option(
+    "--sign",
+    "-i",
+    "sign_key",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Sign with this RSA private key (OpenSSH or PEM; a passphrase is asked "
+    "for, or read from TCUP_KEY_PASSPHRASE).",
+)
 yes_option = click.option("-y", "--yes", is_flag=True, help="Upload without asking.")
 tls_options = (
     click.option("--insecure", is_flag=True, help="Skip TLS certificate verification."),
-    click.option("--cacert", type=click.Path(exists=True, dir_okay=False), default=None,
-                 help="CA bundle to verify the server with."),
+    click.option(
+        "--cacert",
+        type=click.Path(exists=True, dir_okay=False),
+        default=None,
+        help="CA bundle to verify the server with.",
+    ),
 )
 
 
@@ -92,8 +113,15 @@ def upload_body(path: Path) -> tuple[bytes, RunReport]:
     return body, run
 
 
-def upload_file(path: Path, *, server: str, key: rsa.RSAPrivateKey | None, console: Console,
-                verify: bool | str = True, extended: Path | None = None) -> UploadReceipt:
+def upload_file(
+    path: Path,
+    *,
+    server: str,
+    key: rsa.RSAPrivateKey | None,
+    console: Console,
+    verify: bool | str = True,
+    extended: Path | None = None,
+) -> UploadReceipt:
     """Upload ``path`` (and the extended document ``extended``, linked to it); on failure say that
     the file is kept and how to retry.
 
@@ -104,8 +132,9 @@ def upload_file(path: Path, *, server: str, key: rsa.RSAPrivateKey | None, conso
     if extended is not None:
         retry += " --extended"
         if key is None:
-            raise UploadError("the extended run document is private to its signer: add --sign KEY "
-                              "(a key registered with the server)")
+            raise UploadError(
+                "the extended run document is private to its signer: add --sign KEY (a key registered with the server)"
+            )
         try:
             loads_extended(extended.read_bytes())
         except (OSError, InvalidRunDocument) as exc:
@@ -115,13 +144,16 @@ def upload_file(path: Path, *, server: str, key: rsa.RSAPrivateKey | None, conso
         where = receipt.url or receipt.test_id or receipt.endpoint
         console.print(f"tcup: uploaded {path.name} to {receipt.endpoint}: {where}", highlight=False)
         if extended is not None and key is not None:
-            linked = upload_extended(extended.read_bytes(), server=server, key=key, test_id=receipt.test_id,
-                                     verify=verify)
-            console.print(f"tcup: uploaded {extended.name} (every outcome, private) to {linked.endpoint}",
-                          highlight=False)
+            linked = upload_extended(
+                extended.read_bytes(), server=server, key=key, test_id=receipt.test_id, verify=verify
+            )
+            console.print(
+                f"tcup: uploaded {extended.name} (every outcome, private) to {linked.endpoint}", highlight=False
+            )
     except UploadError as exc:
-        raise UploadError(f"{exc}\nThe results are kept in {path.parent if extended else path}; upload them "
-                          f"later with: {retry}") from None
+        raise UploadError(
+            f"{exc}\nThe results are kept in {path.parent if extended else path}; upload them later with: {retry}"
+        ) from None
     return receipt
 
 
@@ -140,13 +172,17 @@ def _verify(insecure: bool, cacert: str | None) -> bool | str:
 @server_upload_option
 @sign_option
 @yes_option
-@click.option("--extended", is_flag=True,
-              help="FILE is a run.json: also send it whole (every outcome, private to the signer) to "
-                   "<server>/v2/runs, linked to the v1 result; needs --sign.")
+@click.option(
+    "--extended",
+    is_flag=True,
+    help="FILE is a run.json: also send it whole (every outcome, private to the signer) to "
+    "<server>/v2/runs, linked to the v1 result; needs --sign.",
+)
 @tls_options[0]
 @tls_options[1]
-def upload_command(file: Path, server: str, sign_key: str | None, yes: bool, extended: bool, insecure: bool,
-                   cacert: str | None) -> None:
+def upload_command(
+    file: Path, server: str, sign_key: str | None, yes: bool, extended: bool, insecure: bool, cacert: str | None
+) -> None:
     """Upload a run (refstack.json, or run.json) to a RefStack-compatible server.
 
     Posts to <server>/v1/results/ the passed-only document, serialised exactly as refstack-client
@@ -158,8 +194,14 @@ def upload_command(file: Path, server: str, sign_key: str | None, yes: bool, ext
         key = load_signing_key(sign_key) if sign_key else None
         if not _confirm(str(file), server, yes):
             raise click.Abort()
-        upload_file(file, server=server, key=key, console=console, verify=_verify(insecure, cacert),
-                    extended=file if extended else None)
+        upload_file(
+            file,
+            server=server,
+            key=key,
+            console=console,
+            verify=_verify(insecure, cacert),
+            extended=file if extended else None,
+        )
     except TcupError as exc:
         raise CommandError(str(exc)) from exc
 
@@ -168,14 +210,26 @@ def upload_command(file: Path, server: str, sign_key: str | None, yes: bool, ext
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @server_upload_option
 @click.option("--cpid", default=None, help="The cloud's id (its Keystone identity service id).")
-@click.option("--keystone-endpoint", default=None, metavar="URL",
-              help="Derive the cpid as refstack-client did: md5 of this URL's hostname.")
+@click.option(
+    "--keystone-endpoint",
+    default=None,
+    metavar="URL",
+    help="Derive the cpid as refstack-client did: md5 of this URL's hostname.",
+)
 @sign_option
 @yes_option
 @tls_options[0]
 @tls_options[1]
-def upload_subunit_command(file: Path, server: str, cpid: str | None, keystone_endpoint: str | None,
-                           sign_key: str | None, yes: bool, insecure: bool, cacert: str | None) -> None:
+def upload_subunit_command(
+    file: Path,
+    server: str,
+    cpid: str | None,
+    keystone_endpoint: str | None,
+    sign_key: str | None,
+    yes: bool,
+    insecure: bool,
+    cacert: str | None,
+) -> None:
     """Upload the passed tests of an existing subunit stream (v2 or v1).
 
     The cpid comes from --cpid, or from --keystone-endpoint by RefStack's md5-of-hostname rule;
@@ -208,8 +262,12 @@ def upload_subunit_command(file: Path, server: str, cpid: str | None, keystone_e
 
 @click.command("sign")
 @click.argument("key", type=click.Path(exists=True, dir_okay=False))
-@click.option("--json", "as_json", is_flag=True,
-              help="Print the body of POST /v1/profile/pubkeys ({raw_key, self_signature}) instead.")
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print the body of POST /v1/profile/pubkeys ({raw_key, self_signature}) instead.",
+)
 def sign_command(key: str, as_json: bool) -> None:
     """Print a key's public key line and self-signature, for registering it with the server."""
     try:

@@ -77,8 +77,17 @@ def upload_run(
     headers = {"Content-Type": "application/json", "Accept": "application/json"}
     if key is not None:
         headers.update(sign_body(body, key))
-    return post_body(results_url(server), body, headers=headers, timeout=timeout, retries=retries,
-                     backoff=backoff, verify=verify, session=session, sleep=sleep)
+    return post_body(
+        results_url(server),
+        body,
+        headers=headers,
+        timeout=timeout,
+        retries=retries,
+        backoff=backoff,
+        verify=verify,
+        session=session,
+        sleep=sleep,
+    )
 
 
 def upload_extended(
@@ -127,8 +136,10 @@ def post_body(
         try:
             response = http.post(url, data=body, headers=dict(headers), timeout=timeout, verify=verify)
         except requests.exceptions.SSLError as exc:
-            raise UploadError(f"TLS verification of {url} failed: {exc}; pass --cacert FILE for a private CA, "
-                              "or --insecure to skip the check") from None
+            raise UploadError(
+                f"TLS verification of {url} failed: {exc}; pass --cacert FILE for a private CA, "
+                "or --insecure to skip the check"
+            ) from None
         except (requests.ConnectionError, requests.Timeout) as exc:
             last_problem = _short(exc)
             continue
@@ -140,18 +151,27 @@ def post_body(
         if response.status_code >= 400:
             raise UploadError(_refusal(url, response))
         data = _json(response)
-        return UploadReceipt(endpoint=url, status=response.status_code, test_id=_text(data.get("test_id")),
-                             url=_text(data.get("url")), attempts=attempts)
-    raise UploadError(f"the server at {url} stayed unreachable after {attempts} attempts ({last_problem}); "
-                      "check the URL and that the server is up, then upload again")
+        return UploadReceipt(
+            endpoint=url,
+            status=response.status_code,
+            test_id=_text(data.get("test_id")),
+            url=_text(data.get("url")),
+            attempts=attempts,
+        )
+    raise UploadError(
+        f"the server at {url} stayed unreachable after {attempts} attempts ({last_problem}); "
+        "check the URL and that the server is up, then upload again"
+    )
 
 
 def _refusal(url: str, response: requests.Response) -> str:
     message = _server_message(response) or response.reason or ""
     hint = ""
     if response.status_code == 401:
-        hint = ("; the server does not know this key (register it with the key line and self-signature "
-                "`tcup sign KEY` prints) or does not accept anonymous uploads (pass --sign KEY)")
+        hint = (
+            "; the server does not know this key (register it with the key line and self-signature "
+            "`tcup sign KEY` prints) or does not accept anonymous uploads (pass --sign KEY)"
+        )
     elif response.status_code == 404:
         hint = "; is this the base URL of a RefStack-compatible server (the part before /v1)?"
     elif response.status_code == 413:

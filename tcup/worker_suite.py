@@ -87,8 +87,9 @@ class ThreadedSuite(unittest.TestSuite):
         for number in range(min(self.threads, len(classes))):
             forward = ThreadsafeForwardingResult(result, semaphore)
             forward.tags({f"{THREAD_TAG}{number}"}, set())
-            thread = threading.Thread(target=_drain, args=(work, forward, stop, result), daemon=True,
-                                      name=f"{THREAD_TAG}{number}")
+            thread = threading.Thread(
+                target=_drain, args=(work, forward, stop, result), daemon=True, name=f"{THREAD_TAG}{number}"
+            )
             thread.start()
             workers.append(thread)
         try:
@@ -101,8 +102,12 @@ class ThreadedSuite(unittest.TestSuite):
         return result
 
 
-def _drain(work: queue.SimpleQueue[list[unittest.TestCase]], forward: ThreadsafeForwardingResult,
-           stop: threading.Event, target: Any) -> None:
+def _drain(
+    work: queue.SimpleQueue[list[unittest.TestCase]],
+    forward: ThreadsafeForwardingResult,
+    stop: threading.Event,
+    target: Any,
+) -> None:
     while not stop.is_set() and not getattr(target, "shouldStop", False):
         try:
             group = work.get_nowait()

@@ -62,8 +62,10 @@ def _free_port() -> int:
 
 def find_pg_bin() -> Path | None:
     """The directory of Debian's PostgreSQL server binaries (newest version), or None."""
-    candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"),
-                        key=lambda p: int(Path(p).parent.parent.name) if Path(p).parent.parent.name.isdigit() else 0)
+    candidates = sorted(
+        glob.glob("/usr/lib/postgresql/*/bin/initdb"),
+        key=lambda p: int(Path(p).parent.parent.name) if Path(p).parent.parent.name.isdigit() else 0,
+    )
     if candidates:
         return Path(candidates[-1]).parent
     found = shutil.which("initdb")
@@ -75,8 +77,14 @@ def _install_postgresql() -> str:
     if os.geteuid() != 0 or not shutil.which("apt-get"):
         return "PostgreSQL is not installed (apt-get install postgresql)"
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    done = subprocess.run(["apt-get", "install", "-y", "-q", "--no-install-recommends", "postgresql"],
-                          capture_output=True, text=True, env=env, timeout=900, check=False)
+    done = subprocess.run(
+        ["apt-get", "install", "-y", "-q", "--no-install-recommends", "postgresql"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=900,
+        check=False,
+    )
     if done.returncode != 0:
         return f"apt-get install postgresql failed: {done.stderr.strip()[-300:]}"
     return "installed"
@@ -108,17 +116,40 @@ class PostgresServer:
         if os.geteuid() == 0:
             owner = pwd.getpwnam("postgres")
             os.chown(self.root, owner.pw_uid, owner.pw_gid)
-        done = self._run(str(self.bin_dir / "initdb"), "-D", str(self.data_dir), "-U", "postgres",
-                         "--auth=trust", "-E", "UTF8", "--no-locale", "--no-sync")
+        done = self._run(
+            str(self.bin_dir / "initdb"),
+            "-D",
+            str(self.data_dir),
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "-E",
+            "UTF8",
+            "--no-locale",
+            "--no-sync",
+        )
         if done.returncode != 0:
             raise RuntimeError(f"initdb failed: {done.stderr.strip()[-500:]}")
         for _attempt in range(3):
             self.port = _free_port()
-            options = (f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off "
-                       "-c synchronous_commit=off -c full_page_writes=off -c max_connections=400 "
-                       "-c shared_buffers=128MB")
-            done = self._run(str(self.bin_dir / "pg_ctl"), "-D", str(self.data_dir), "-o", options,
-                             "-l", str(self.root / "server.log"), "-w", "-t", "60", "start")
+            options = (
+                f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off "
+                "-c synchronous_commit=off -c full_page_writes=off -c max_connections=400 "
+                "-c shared_buffers=128MB"
+            )
+            done = self._run(
+                str(self.bin_dir / "pg_ctl"),
+                "-D",
+                str(self.data_dir),
+                "-o",
+                options,
+                "-l",
+                str(self.root / "server.log"),
+                "-w",
+                "-t",
+                "60",
+                "start",
+            )
             if done.returncode == 0:
                 return
         log_file = self.root / "server.log"
@@ -131,8 +162,9 @@ class PostgresServer:
         pid = int(pid_file.read_text().split()[0]) if pid_file.exists() else None
         if self.data_dir.exists():
             try:
-                done = self._run(str(self.bin_dir / "pg_ctl"), "-D", str(self.data_dir), "-m", "immediate", "-w",
-                                 "stop", timeout=60)
+                done = self._run(
+                    str(self.bin_dir / "pg_ctl"), "-D", str(self.data_dir), "-m", "immediate", "-w", "stop", timeout=60
+                )
                 stopped = done.returncode == 0
             except subprocess.TimeoutExpired:
                 stopped = False
@@ -150,8 +182,7 @@ class PostgresServer:
         import psycopg
 
         name = name or f"test_{os.getpid()}_{next(self._counter)}"
-        with psycopg.connect(f"host=127.0.0.1 port={self.port} user=postgres dbname=postgres",
-                             autocommit=True) as conn:
+        with psycopg.connect(f"host=127.0.0.1 port={self.port} user=postgres dbname=postgres", autocommit=True) as conn:
             conn.execute(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
         return self.url(name)
 
@@ -185,8 +216,9 @@ class PostgresServer:
 
         name = url.rsplit("/", 1)[1]
         try:
-            with psycopg.connect(f"host=127.0.0.1 port={self.port} user=postgres dbname={name}",
-                                 autocommit=True) as conn:
+            with psycopg.connect(
+                f"host=127.0.0.1 port={self.port} user=postgres dbname={name}", autocommit=True
+            ) as conn:
                 conn.execute("SET lock_timeout = '5s'")
                 tables = [r[0] for r in conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")]
                 emptied = [t for t in tables if t not in ("alembic_version", "run_counts")]
@@ -336,8 +368,7 @@ def live_server(database_url: str) -> Iterator[LiveServer]:
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()
-    live = LiveServer(url=f"http://127.0.0.1:{server.server_port}", admin_token="", app=app,
-                      database_url=database_url)
+    live = LiveServer(url=f"http://127.0.0.1:{server.server_port}", admin_token="", app=app, database_url=database_url)
     live.admin_token = live.create_user("admin", foundation=True)
     try:
         yield live

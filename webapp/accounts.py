@@ -44,8 +44,9 @@ def token_sha256(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def create_user(session: Session, *, openid: str, fullname: str = "", email: str = "",
-                foundation: bool = False) -> Account:
+def create_user(
+    session: Session, *, openid: str, fullname: str = "", email: str = "", foundation: bool = False
+) -> Account:
     """Create a user (or fail with 409 when the openid is taken); optionally add to the Foundation."""
     user = User(openid=openid, fullname=fullname, email=email, created_at=_now())
     session.add(user)
@@ -80,16 +81,22 @@ def issue_token(session: Session, account_id: int, *, label: str = "") -> str:
 
 
 def _account(session: Session, user: User) -> Account:
-    foundation = session.scalar(
-        select(GroupMember.user_id).join(Group, Group.id == GroupMember.group_id)
-        .where(GroupMember.user_id == user.id, Group.kind == FOUNDATION)) is not None
+    foundation = (
+        session.scalar(
+            select(GroupMember.user_id)
+            .join(Group, Group.id == GroupMember.group_id)
+            .where(GroupMember.user_id == user.id, Group.kind == FOUNDATION)
+        )
+        is not None
+    )
     return Account(id=user.id, openid=user.openid, fullname=user.fullname, email=user.email, foundation=foundation)
 
 
 def account_by_token(session: Session, token: str) -> Account | None:
     """The user holding this API token, or None."""
-    user = session.scalar(select(User).join(ApiToken, ApiToken.user_id == User.id)
-                          .where(ApiToken.token_sha256 == token_sha256(token)))
+    user = session.scalar(
+        select(User).join(ApiToken, ApiToken.user_id == User.id).where(ApiToken.token_sha256 == token_sha256(token))
+    )
     return _account(session, user) if user is not None else None
 
 
@@ -119,8 +126,15 @@ class KeyRecord:
 
 def add_pubkey(session: Session, account_id: int, key: OpenSshKey) -> KeyRecord:
     """Register ``key`` for the user; 409 ``Public key already exists.`` for a duplicate."""
-    row = PubKey(user_id=account_id, format=key.format, pubkey=key.base64, comment=key.comment[:255],
-                 md5_hash=key.md5_hash, key_sha256=key.sha256, created_at=_now())
+    row = PubKey(
+        user_id=account_id,
+        format=key.format,
+        pubkey=key.base64,
+        comment=key.comment[:255],
+        md5_hash=key.md5_hash,
+        key_sha256=key.sha256,
+        created_at=_now(),
+    )
     session.add(row)
     try:
         session.commit()
@@ -128,29 +142,38 @@ def add_pubkey(session: Session, account_id: int, key: OpenSshKey) -> KeyRecord:
         session.rollback()
         raise ApiError(409, "Public key already exists.") from None
     openid = session.scalar(select(User.openid).where(User.id == account_id)) or ""
-    return KeyRecord(id=row.id, user_id=account_id, openid=openid, format=row.format, pubkey=row.pubkey,
-                     comment=row.comment)
+    return KeyRecord(
+        id=row.id, user_id=account_id, openid=openid, format=row.format, pubkey=row.pubkey, comment=row.comment
+    )
 
 
 def find_pubkey(session: Session, key: OpenSshKey) -> KeyRecord | None:
     """RefStack's lookup: by md5 of the key blob; several hits are told apart by the base64 text."""
-    rows = session.execute(select(PubKey, User.openid).join(User, User.id == PubKey.user_id)
-                           .where(PubKey.md5_hash == key.md5_hash)).all()
+    rows = session.execute(
+        select(PubKey, User.openid).join(User, User.id == PubKey.user_id).where(PubKey.md5_hash == key.md5_hash)
+    ).all()
     if len(rows) > 1:
         rows = [r for r in rows if r[0].pubkey == key.base64]
     if not rows:
         return None
     row, openid = rows[0]
-    return KeyRecord(id=row.id, user_id=row.user_id, openid=openid, format=row.format, pubkey=row.pubkey,
-                     comment=row.comment)
+    return KeyRecord(
+        id=row.id, user_id=row.user_id, openid=openid, format=row.format, pubkey=row.pubkey, comment=row.comment
+    )
 
 
 def list_pubkeys(session: Session, account_id: int) -> list[KeyRecord]:
     """The user's registered keys."""
-    rows = session.execute(select(PubKey, User.openid).join(User, User.id == PubKey.user_id)
-                           .where(PubKey.user_id == account_id).order_by(PubKey.id)).all()
-    return [KeyRecord(id=r.id, user_id=r.user_id, openid=o, format=r.format, pubkey=r.pubkey, comment=r.comment)
-            for r, o in rows]
+    rows = session.execute(
+        select(PubKey, User.openid)
+        .join(User, User.id == PubKey.user_id)
+        .where(PubKey.user_id == account_id)
+        .order_by(PubKey.id)
+    ).all()
+    return [
+        KeyRecord(id=r.id, user_id=r.user_id, openid=o, format=r.format, pubkey=r.pubkey, comment=r.comment)
+        for r, o in rows
+    ]
 
 
 def delete_pubkey(session: Session, account_id: int, key_id: int) -> bool:
@@ -163,6 +186,19 @@ def delete_pubkey(session: Session, account_id: int, key_id: int) -> bool:
     return True
 
 
-__all__ = ["FOUNDATION", "Account", "KeyRecord", "account_by_id", "account_by_openid", "account_by_token",
-           "add_pubkey", "create_user", "delete_pubkey", "ensure_foundation_group", "find_pubkey", "issue_token",
-           "list_pubkeys", "token_sha256"]
+__all__ = [
+    "FOUNDATION",
+    "Account",
+    "KeyRecord",
+    "account_by_id",
+    "account_by_openid",
+    "account_by_token",
+    "add_pubkey",
+    "create_user",
+    "delete_pubkey",
+    "ensure_foundation_group",
+    "find_pubkey",
+    "issue_token",
+    "list_pubkeys",
+    "token_sha256",
+]

@@ -67,8 +67,9 @@ def requested_test_list(version: str) -> tuple[catalog.LoadedGuideline, str, lis
     if loaded is None:
         raise TestListError(404, f"Error getting JSON content for version: {version}")
     try:
-        lines = loaded.guideline.test_list(target, statuses=parse_statuses(request.args.get("type")),
-                                           alias=_flag("alias"), flagged=_flag("flag"))
+        lines = loaded.guideline.test_list(
+            target, statuses=parse_statuses(request.args.get("type")), alias=_flag("alias"), flagged=_flag("flag")
+        )
     except UnknownTarget:
         raise TestListError(400, f"Invalid target: {target}") from None
     return loaded, target, lines

@@ -21,8 +21,9 @@ bp = Blueprint("profile", __name__)
 def show_profile() -> Response:
     """``GET /v1/profile``: who the token belongs to."""
     account = require_account()
-    return jsonify({"openid": account.openid, "fullname": account.fullname, "email": account.email,
-                    "is_admin": account.foundation})
+    return jsonify(
+        {"openid": account.openid, "fullname": account.fullname, "email": account.email, "is_admin": account.foundation}
+    )
 
 
 def _key_view(record: accounts.KeyRecord) -> dict[str, object]:
@@ -46,10 +47,14 @@ def add_pubkey() -> tuple[Response, int]:
         problems.append("the body must be a JSON object with raw_key and self_signature")
     else:
         problems += [f"'{k}' is required" for k in ("raw_key", "self_signature") if k not in doc]
-        problems += [f"'{k}' must be text" for k in ("raw_key", "self_signature")
-                     if k in doc and not isinstance(doc[k], str)]
-        problems += [f"unknown key {k!r}: only raw_key and self_signature are allowed"
-                     for k in doc if k not in ("raw_key", "self_signature")]
+        problems += [
+            f"'{k}' must be text" for k in ("raw_key", "self_signature") if k in doc and not isinstance(doc[k], str)
+        ]
+        problems += [
+            f"unknown key {k!r}: only raw_key and self_signature are allowed"
+            for k in doc
+            if k not in ("raw_key", "self_signature")
+        ]
     if problems:
         raise ApiError(400, "Request doesnt correspond to schema", problems)
     assert isinstance(doc, dict)

@@ -84,8 +84,9 @@ def _csv(records: list[dict[str, Any]], name: str) -> Response:
         writer = csv.DictWriter(out, fieldnames=list(records[0]), lineterminator="\n")
         writer.writeheader()
         writer.writerows(records)
-    return Response(out.getvalue(), mimetype="text/csv",
-                    headers={"Content-Disposition": f"attachment; filename={name}"})
+    return Response(
+        out.getvalue(), mimetype="text/csv", headers={"Content-Disposition": f"attachment; filename={name}"}
+    )
 
 
 @bp.get("/scoring/pass-rates", strict_slashes=False)
@@ -98,9 +99,17 @@ def show_pass_rates() -> Response:
     records = _scoring_errors(lambda: scoring.pass_rates(runs, loaded.guideline, target, threshold=threshold))
     if request.path.endswith(".csv"):
         return _csv(records, f"pass-rates-{loaded.guideline.id}.csv")
-    return jsonify({"guideline": loaded.guideline.id, "guideline_file": loaded.file,
-                    "target": target or "platform", "threshold": threshold, "clouds": len(runs),
-                    "evidence": EVIDENCE + (", signed only" if signed_only else ""), "capabilities": records})
+    return jsonify(
+        {
+            "guideline": loaded.guideline.id,
+            "guideline_file": loaded.file,
+            "target": target or "platform",
+            "threshold": threshold,
+            "clouds": len(runs),
+            "evidence": EVIDENCE + (", signed only" if signed_only else ""),
+            "capabilities": records,
+        }
+    )
 
 
 bp.add_url_rule("/scoring/pass-rates.csv", view_func=show_pass_rates, endpoint="pass_rates_csv")
@@ -112,8 +121,13 @@ def _worksheet(loaded: catalog.LoadedGuideline) -> tuple[str, str]:
             text = request.get_data(cache=True).decode("utf-8")
         except UnicodeDecodeError:
             raise ApiError(400, "The worksheet must be UTF-8 text") from None
-        bad = sorted({f"U+{ord(c):04X}" for c in text if (ord(c) < 32 and c not in "\t\r\n") or
-                      0xD800 <= ord(c) <= 0xDFFF or ord(c) in (0xFFFE, 0xFFFF)})
+        bad = sorted(
+            {
+                f"U+{ord(c):04X}"
+                for c in text
+                if (ord(c) < 32 and c not in "\t\r\n") or 0xD800 <= ord(c) <= 0xDFFF or ord(c) in (0xFFFE, 0xFFFF)
+            }
+        )
         if bad:  # a workbook cannot hold them, and no worksheet needs them
             raise ApiError(400, "The worksheet holds control characters: " + ", ".join(bad[:10]))
         return "posted worksheet", text
@@ -133,28 +147,48 @@ def _board() -> Response:
     name, text = _worksheet(loaded)
     if request.path.endswith(".csv"):
         csv_text = _scoring_errors(lambda: scoring.to_csv_text(text, loaded.guideline, source=name))
-        return Response(csv_text, mimetype="text/csv",
-                        headers={"Content-Disposition": f"attachment; filename=board-{loaded.guideline.id}.csv"})
+        return Response(
+            csv_text,
+            mimetype="text/csv",
+            headers={"Content-Disposition": f"attachment; filename=board-{loaded.guideline.id}.csv"},
+        )
     previous = [g.guideline for g in catalog.previous_guidelines(session(), loaded.file)]
     runs = evidence_runs()
     if request.path.endswith(".xlsx"):
-        data = _scoring_errors(lambda: scoring.board_bytes(text, loaded.guideline, previous=previous, runs=runs,
-                                                           program=target, source=name))
-        return Response(data, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                        headers={"Content-Disposition": f"attachment; filename=board-{loaded.guideline.id}.xlsx"})
+        data = _scoring_errors(
+            lambda: scoring.board_bytes(
+                text, loaded.guideline, previous=previous, runs=runs, program=target, source=name
+            )
+        )
+        return Response(
+            data,
+            mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            headers={"Content-Disposition": f"attachment; filename=board-{loaded.guideline.id}.xlsx"},
+        )
     scores = _scoring_errors(lambda: scoring.tabulate(text, loaded.guideline, source=name))
-    disagreements = _scoring_errors(lambda: scoring.disagreements(
-        text, loaded.guideline, previous=previous, runs=runs, target=target, source=name))
-    return jsonify({"guideline": loaded.guideline.id, "guideline_file": loaded.file, "worksheet": name,
-                    "target": target, "cutoff": loaded.guideline.cutoff,
-                    "previous": [g.id for g in previous], "clouds": len(runs),
-                    "must_pass": [s["capability"] for s in scores if s.get("star")],
-                    "scores": scores, "disagreements": disagreements})
+    disagreements = _scoring_errors(
+        lambda: scoring.disagreements(text, loaded.guideline, previous=previous, runs=runs, target=target, source=name)
+    )
+    return jsonify(
+        {
+            "guideline": loaded.guideline.id,
+            "guideline_file": loaded.file,
+            "worksheet": name,
+            "target": target,
+            "cutoff": loaded.guideline.cutoff,
+            "previous": [g.id for g in previous],
+            "clouds": len(runs),
+            "must_pass": [s["capability"] for s in scores if s.get("star")],
+            "scores": scores,
+            "disagreements": disagreements,
+        }
+    )
 
 
 for _suffix, _endpoint in (("", "board"), (".csv", "board_csv"), (".xlsx", "board_xlsx")):
-    bp.add_url_rule(f"/scoring/board{_suffix}", view_func=_board, endpoint=_endpoint, methods=["GET", "POST"],
-                    strict_slashes=False)
+    bp.add_url_rule(
+        f"/scoring/board{_suffix}", view_func=_board, endpoint=_endpoint, methods=["GET", "POST"], strict_slashes=False
+    )
 
 
 @bp.get("/scoring/worksheets", strict_slashes=False)
@@ -163,28 +197,38 @@ def list_worksheets() -> Response:
     return jsonify(catalog.list_worksheets(session()))
 
 
-def openapi_paths(op: Callable[..., dict[str, Any]], query: Callable[..., dict[str, Any]],
-                  json_response: Callable[..., dict[str, Any]]) -> dict[str, Any]:
+def openapi_paths(
+    op: Callable[..., dict[str, Any]],
+    query: Callable[..., dict[str, Any]],
+    json_response: Callable[..., dict[str, Any]],
+) -> dict[str, Any]:
     """The scoring operations for the OpenAPI document."""
     item = {"type": "object"}
     rates = [query("guideline"), query("target"), query("threshold", {"type": "number"}), query("signed_only")]
     board = [query("guideline"), query("target"), query("worksheet")]
     text = {"required": False, "content": {"text/plain": {"schema": {"type": "string"}}}}
     csv_response = {"description": "CSV", "content": {"text/csv": {"schema": {"type": "string"}}}}
-    xlsx = {"description": "workbook", "content": {
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {"schema": {"type": "string"}}}}
+    xlsx = {
+        "description": "workbook",
+        "content": {
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {"schema": {"type": "string"}}
+        },
+    }
     paths: dict[str, Any] = {
-        "/v1/scoring/pass-rates": {"get": op("Pass rates per capability across clouds", {"200": json_response(item)},
-                                             parameters=rates)},
+        "/v1/scoring/pass-rates": {
+            "get": op("Pass rates per capability across clouds", {"200": json_response(item)}, parameters=rates)
+        },
         "/v1/scoring/pass-rates.csv": {"get": op("Pass rates as CSV", {"200": csv_response}, parameters=rates)},
         "/v1/scoring/worksheets": {"get": op("Imported worksheets", {"200": json_response({"type": "array"})})},
     }
     for suffix, response in (("", json_response(item)), (".csv", csv_response), (".xlsx", xlsx)):
         paths[f"/v1/scoring/board{suffix}"] = {
-            "get": op("Scores, must-pass set and disagreements of a stored worksheet", {"200": response},
-                      parameters=board),
-            "post": op("The same for a worksheet sent as the text body", {"200": response}, parameters=board,
-                       body=text),
+            "get": op(
+                "Scores, must-pass set and disagreements of a stored worksheet", {"200": response}, parameters=board
+            ),
+            "post": op(
+                "The same for a worksheet sent as the text body", {"200": response}, parameters=board, body=text
+            ),
         }
     return paths
 

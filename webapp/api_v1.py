@@ -93,18 +93,26 @@ def upload_result() -> tuple[Response, int]:
         # NOTE: the document's own list, so that a culprit's index is its place in the upload
         check_storable(upload.cpid, upload.duration_seconds, [item["name"] for item in doc["results"]])
     signed = "X-Signature" in request.headers or "X-Public-Key" in request.headers
-    key = signatures.verify_upload(body, request.headers.get("X-Signature"),
-                                   request.headers.get("X-Public-Key")) if signed else None
+    key = (
+        signatures.verify_upload(body, request.headers.get("X-Signature"), request.headers.get("X-Public-Key"))
+        if signed
+        else None
+    )
     if empty or upload is None:
         raise ApiError(400, EMPTY_RESULTS)
     new = store.NewRun()
     if key is not None:
         record = accounts.find_pubkey(session(), key)
         if record is None:
-            raise ApiError(401, "User with specified key not found. Register the public key first: "
-                                "POST /v1/profile/pubkeys")
-        new = store.NewRun(owner_id=record.user_id, pubkey_id=record.id,
-                           body_sha256=hashlib.sha256(body).hexdigest(), meta={store.USER: record.openid})
+            raise ApiError(
+                401, "User with specified key not found. Register the public key first: POST /v1/profile/pubkeys"
+            )
+        new = store.NewRun(
+            owner_id=record.user_id,
+            pubkey_id=record.id,
+            body_sha256=hashlib.sha256(body).hexdigest(),
+            meta={store.USER: record.openid},
+        )
     elif not current_app.config["ANONYMOUS_UPLOADS"]:
         raise ApiError(401, "Anonymous uploads are disabled on this server: sign the upload with a registered key")
     saved = store.save_upload(session(), upload, new)
@@ -147,8 +155,13 @@ def _filters() -> store.ListFilters:
     status = request.args.get("verification_status")
     if status is not None and status not in ("0", "1"):
         raise ApiError(400, f"Invalid verification_status value: {status[:40]} (use 0 or 1)")
-    return store.ListFilters(start=start, end=end, cpid=request.args.get("cpid"), owner_id=owner_id,
-                             verification_status=int(status) if status is not None else None)
+    return store.ListFilters(
+        start=start,
+        end=end,
+        cpid=request.args.get("cpid"),
+        owner_id=owner_id,
+        verification_status=int(status) if status is not None else None,
+    )
 
 
 def _page(total_pages: int) -> int:
@@ -169,9 +182,14 @@ def _page(total_pages: int) -> int:
 
 
 def _item(run: store.RunRecord, role: str | None) -> dict[str, Any]:
-    return {"id": run.id, "created_at": run.created_at.strftime(DATE_FORMAT),
-            "duration_seconds": run.duration_seconds, "verification_status": run.verification_status,
-            "meta": visible_meta(run.meta, role), "product_version": None}
+    return {
+        "id": run.id,
+        "created_at": run.created_at.strftime(DATE_FORMAT),
+        "duration_seconds": run.duration_seconds,
+        "verification_status": run.verification_status,
+        "meta": visible_meta(run.meta, role),
+        "product_version": None,
+    }
 
 
 @bp.get("/results", strict_slashes=False)
@@ -243,8 +261,11 @@ def update_result(run_id: str) -> tuple[Response, int]:
     doc = json_body()
     if not isinstance(doc, dict):
         raise ApiError(400, "Request doesnt correspond to schema", ["the body must be a JSON object"])
-    unknown = [f"unknown key {k!r}: only verification_status and product_version_id can be changed"
-               for k in doc if k not in ("verification_status", "product_version_id")]
+    unknown = [
+        f"unknown key {k!r}: only verification_status and product_version_id can be changed"
+        for k in doc
+        if k not in ("verification_status", "product_version_id")
+    ]
     if unknown:
         raise ApiError(400, "Request doesnt correspond to schema", unknown)
     if "product_version_id" in doc:
@@ -259,8 +280,11 @@ def update_result(run_id: str) -> tuple[Response, int]:
         if isinstance(status, bool) or status not in (0, 1):
             raise ApiError(400, f"Invalid verification_status value: {str(status)[:40]}")
         if status == 1 and not all(run.meta.get(k) for k in ("target", "guideline", "shared")):
-            raise ApiError(403, "In order to mark a test verified, the test must be shared and have been "
-                                "associated to a guideline and target program.")
+            raise ApiError(
+                403,
+                "In order to mark a test verified, the test must be shared and have been "
+                "associated to a guideline and target program.",
+            )
         run = store.set_verification_status(session(), run.id, status)
     answer = _item(run, FOUNDATION)
     answer.update(cpid=run.cpid, product_version_id=None)
@@ -359,8 +383,12 @@ def show_compliance(run_id: str) -> Response:
         compliance = evaluate(loaded.guideline, target, report)
     except UnknownTarget as exc:
         raise ApiError(400, f"Invalid target: {target}", [str(exc)]) from None
-    answer = {"test_id": run.id, "guideline_file": loaded.file, "user_role": role,
-              "evidence": "extended" if privileged(role) and run.has_extended else "passed-only"}
+    answer = {
+        "test_id": run.id,
+        "guideline_file": loaded.file,
+        "user_role": role,
+        "evidence": "extended" if privileged(role) and run.has_extended else "passed-only",
+    }
     answer.update(compliance.to_dict())
     return jsonify(answer)
 

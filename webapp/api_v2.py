@@ -39,8 +39,9 @@ def upload_run() -> tuple[dict[str, object], int]:
     key = signatures.verify_upload(body, request.headers.get("X-Signature"), request.headers.get("X-Public-Key"))
     record = accounts.find_pubkey(session(), key)
     if record is None:
-        raise ApiError(401, "User with specified key not found. Register the public key first: "
-                            "POST /v1/profile/pubkeys")
+        raise ApiError(
+            401, "User with specified key not found. Register the public key first: POST /v1/profile/pubkeys"
+        )
     link = request.args.get("test_id")
     if link:
         target = find_run(link)
@@ -50,9 +51,17 @@ def upload_run() -> tuple[dict[str, object], int]:
             raise ApiError(400, f"The extended document's cpid {run.cpid!r} differs from the run's")
         store.attach_extended(session(), target.id, body)
         return {"test_id": target.id, "url": result_url(target.id), "linked": True}, 201
-    saved = store.save_run(session(), run, store.NewRun(
-        owner_id=record.user_id, pubkey_id=record.id, body_sha256=hashlib.sha256(body).hexdigest(),
-        meta={store.USER: record.openid}, extended_body=body))
+    saved = store.save_run(
+        session(),
+        run,
+        store.NewRun(
+            owner_id=record.user_id,
+            pubkey_id=record.id,
+            body_sha256=hashlib.sha256(body).hexdigest(),
+            meta={store.USER: record.openid},
+            extended_body=body,
+        ),
+    )
     answer: dict[str, object] = {"test_id": saved.id, "url": result_url(saved.id), "linked": False}
     if not saved.created:
         answer["duplicate"] = True

@@ -68,8 +68,9 @@ def import_guidelines(session: Session, directory: Path) -> ImportReport:
             continue
         names = classify_name(path.name)
         if names is None:
-            report.skipped.append((where, "a guideline, but not named YYYY.MM.json, next.json, "
-                                          "<addon>.YYYY.MM.json or <addon>.next.json"))
+            report.skipped.append(
+                (where, "a guideline, but not named YYYY.MM.json, next.json, <addon>.YYYY.MM.json or <addon>.next.json")
+            )
             continue
         if path.name in seen:
             report.skipped.append((where, f"same file name as {seen[path.name].relative_to(directory)}"))
@@ -140,12 +141,13 @@ def previous_guidelines(session: Session, file_name: str, *, count: int = 2) -> 
     order = sorted(rows, key=lambda f: (f.endswith("next.json"), f))
     if file_name not in order:
         return []
-    earlier = order[:order.index(file_name)][::-1][:count]
+    earlier = order[: order.index(file_name)][::-1][:count]
     return [g for g in (load_guideline(session, f) for f in earlier) if g is not None]
 
 
-def _store(session: Session, file_name: str, names: tuple[str, str], guideline: Guideline, content: str, *,
-           source: str) -> bool:
+def _store(
+    session: Session, file_name: str, names: tuple[str, str], guideline: Guideline, content: str, *, source: str
+) -> bool:
     sha = hashlib.sha256(content.encode("utf-8")).hexdigest()
     row = session.scalar(select(GuidelineFile).where(GuidelineFile.file == file_name))
     if row is not None and row.sha256 == sha:
@@ -167,8 +169,11 @@ def _store(session: Session, file_name: str, names: tuple[str, str], guideline: 
 def list_guidelines(session: Session) -> dict[str, list[dict[str, str]]]:
     """RefStack's ``GET /v1/guidelines`` body: family -> [{name, file}], sorted by file."""
     listing: dict[str, list[dict[str, str]]] = {POWERED: []}
-    rows = session.execute(select(GuidelineFile.family, GuidelineFile.name, GuidelineFile.file)
-                           .order_by(GuidelineFile.family, GuidelineFile.file))
+    rows = session.execute(
+        select(GuidelineFile.family, GuidelineFile.name, GuidelineFile.file).order_by(
+            GuidelineFile.family, GuidelineFile.file
+        )
+    )
     for family, name, file_name in rows:
         listing.setdefault(family, []).append({"name": name, "file": file_name})
     return listing
@@ -215,9 +220,14 @@ def load_guideline(session: Session, file_name: str) -> LoadedGuideline | None:
 
 def _first_stored(session: Session, file_names: list[str]) -> LoadedGuideline | None:
     """The first of ``file_names`` that is stored, parsed; one query when the parse is cached."""
-    found = {name: (sha, status) for name, sha, status in session.execute(
-        select(GuidelineFile.file, GuidelineFile.sha256, GuidelineFile.status)
-        .where(GuidelineFile.file.in_(file_names)))}
+    found = {
+        name: (sha, status)
+        for name, sha, status in session.execute(
+            select(GuidelineFile.file, GuidelineFile.sha256, GuidelineFile.status).where(
+                GuidelineFile.file.in_(file_names)
+            )
+        )
+    }
     file_name = next((name for name in file_names if name in found), None)
     if file_name is None:
         return None
@@ -247,14 +257,29 @@ def resolve_guideline(session: Session, version: str, target: str | None = None)
 
 def newest_core_guideline(session: Session) -> str | None:
     """The newest approved core guideline's file name (the default for reports)."""
-    rows = session.execute(select(GuidelineFile.file, GuidelineFile.status)
-                           .where(GuidelineFile.family == POWERED).order_by(GuidelineFile.file.desc()))
+    rows = session.execute(
+        select(GuidelineFile.file, GuidelineFile.status)
+        .where(GuidelineFile.family == POWERED)
+        .order_by(GuidelineFile.file.desc())
+    )
     for file_name, status in rows:
         if file_name != "next.json" and (status or "approved") == "approved":
             return file_name
     return None
 
 
-__all__ = ["POWERED", "ImportReport", "LoadedGuideline", "classify_name", "file_name_for", "import_guidelines",
-           "list_guidelines", "list_worksheets", "load_guideline", "load_worksheet", "newest_core_guideline",
-           "previous_guidelines", "resolve_guideline"]
+__all__ = [
+    "POWERED",
+    "ImportReport",
+    "LoadedGuideline",
+    "classify_name",
+    "file_name_for",
+    "import_guidelines",
+    "list_guidelines",
+    "list_worksheets",
+    "load_guideline",
+    "load_worksheet",
+    "newest_core_guideline",
+    "previous_guidelines",
+    "resolve_guideline",
+]

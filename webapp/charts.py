@@ -21,13 +21,16 @@ from markupsafe import Markup, escape
 STATES = ("passed", "flagged", "failed", "missing", "undefined")
 
 
-def _svg(width: float, height: float, label: str, body: list[str], *, css: str, fluid: bool = False,
-         stretch: bool = False) -> Markup:
+def _svg(
+    width: float, height: float, label: str, body: list[str], *, css: str, fluid: bool = False, stretch: bool = False
+) -> Markup:
     """The ``<svg>`` element: fixed pixel size, or ``fluid`` (as wide as its box; ``stretch`` distorts)."""
     size = 'width="100%"' if fluid else f'width="{width:.0f}" height="{height:.0f}"'
     aspect = ' preserveAspectRatio="none"' if stretch else ""
-    head = (f'<svg xmlns="http://www.w3.org/2000/svg" class="chart {css}" viewBox="0 0 {width:.0f} {height:.0f}" '
-            f'{size}{aspect} role="img" aria-label="{escape(label)}"><title>{escape(label)}</title>')
+    head = (
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart {css}" viewBox="0 0 {width:.0f} {height:.0f}" '
+        f'{size}{aspect} role="img" aria-label="{escape(label)}"><title>{escape(label)}</title>'
+    )
     return Markup(head + "".join(body) + "</svg>")
 
 
@@ -48,12 +51,15 @@ def summary_bar(parts: Sequence[tuple[str, int]], *, label: str) -> Markup:
         if count <= 0:
             continue
         width = 1000.0 * count / total
-        body.append(f'<rect class="s-{escape(state)}" x="{x:.2f}" y="0" width="{width:.2f}" height="24">'
-                    f'<title>{escape(state)}: {count}</title></rect>')
+        body.append(
+            f'<rect class="s-{escape(state)}" x="{x:.2f}" y="0" width="{width:.2f}" height="24">'
+            f"<title>{escape(state)}: {count}</title></rect>"
+        )
         x += width
     if not body:
-        body.append('<rect class="s-undefined" x="0" y="0" width="1000" height="24">'
-                    '<title>nothing to show</title></rect>')
+        body.append(
+            '<rect class="s-undefined" x="0" y="0" width="1000" height="24"><title>nothing to show</title></rect>'
+        )
     return _svg(1000, 24, label, body, css="summary-bar", fluid=True, stretch=True)
 
 
@@ -75,8 +81,10 @@ def run_history(columns: Sequence[Column], *, maximum: int, label: str) -> Marku
     width, height, left, bottom, top = 640.0, 240.0, 44.0, 30.0, 14.0
     plot_w, plot_h = width - left - 10.0, height - bottom - top
     peak = max(maximum, max((c.value for c in columns), default=0), 1)
-    body = [f'<line class="axis" x1="{left}" y1="{top}" x2="{left}" y2="{top + plot_h}"/>',
-            f'<line class="axis" x1="{left}" y1="{top + plot_h}" x2="{width - 10}" y2="{top + plot_h}"/>']
+    body = [
+        f'<line class="axis" x1="{left}" y1="{top}" x2="{left}" y2="{top + plot_h}"/>',
+        f'<line class="axis" x1="{left}" y1="{top + plot_h}" x2="{width - 10}" y2="{top + plot_h}"/>',
+    ]
     for tick in sorted({0, peak // 2, peak}):
         y = top + plot_h - plot_h * tick / peak
         body.append(f'<line class="grid" x1="{left}" y1="{y:.1f}" x2="{width - 10}" y2="{y:.1f}"/>')
@@ -91,8 +99,10 @@ def run_history(columns: Sequence[Column], *, maximum: int, label: str) -> Marku
         x = left + step * i + (step - bar) / 2
         cls = "col-good" if column.good else "col-bad"
         tip = f"{column.label}: {column.value} of {maximum} required capabilities"
-        body.append(f'<a href="{escape(column.href)}"><rect class="{cls}" x="{x:.1f}" y="{top + plot_h - h:.1f}" '
-                    f'width="{bar:.1f}" height="{max(h, 0.5):.1f}"><title>{escape(tip)}</title></rect></a>')
+        body.append(
+            f'<a href="{escape(column.href)}"><rect class="{cls}" x="{x:.1f}" y="{top + plot_h - h:.1f}" '
+            f'width="{bar:.1f}" height="{max(h, 0.5):.1f}"><title>{escape(tip)}</title></rect></a>'
+        )
         if len(columns) <= 24:  # room for the value above each column
             body.append(_text(x + bar / 2, top + plot_h - h - 3, column.value, cls="tick", anchor="middle"))
     if columns:
@@ -116,8 +126,9 @@ class HeatRow:
     note: str = ""  # the status or other words for the tooltip
 
 
-def heatmap(rows: Sequence[HeatRow], columns: Sequence[str], *, cutoff: float, label: str,
-            maximum: float = 100.0) -> Markup:
+def heatmap(
+    rows: Sequence[HeatRow], columns: Sequence[str], *, cutoff: float, label: str, maximum: float = 100.0
+) -> Markup:
     """Capabilities down, criteria across, each cell coloured by its mark; then the total as a bar.
 
     A vertical line marks the cutoff; must-pass rows get a marker and a bold name, vetoed
@@ -138,8 +149,9 @@ def heatmap(rows: Sequence[HeatRow], columns: Sequence[str], *, cutoff: float, l
     scale = bar_w / max(maximum, 1.0)
     for i, row in enumerate(rows):
         y = head + i * row_h
-        classes = " ".join(c for c, on in (("must-pass", row.must_pass), ("vetoed", row.vetoed),
-                                           ("incomplete", row.incomplete)) if on)
+        classes = " ".join(
+            c for c, on in (("must-pass", row.must_pass), ("vetoed", row.vetoed), ("incomplete", row.incomplete)) if on
+        )
         tip = f"{row.name}: {abs(row.total):g}{'*' if row.star else ''}" + (f" ({row.note})" if row.note else "")
         body.append(f'<g class="hrow {classes}"><title>{escape(tip)}</title>')
         if row.must_pass:
@@ -147,15 +159,29 @@ def heatmap(rows: Sequence[HeatRow], columns: Sequence[str], *, cutoff: float, l
         body.append(_text(name_w + 8, y + row_h - 5, row.name, cls="row-label", anchor="end"))
         for j, mark in enumerate(row.marks):
             x = grid_x + j * (cell + gap)
-            body.append(f'<rect class="m m{_mark_class(mark)}" x="{x:.1f}" y="{y + 1:.1f}" width="{cell}" '
-                        f'height="{row_h - 3:.1f}"><title>{escape(columns[j])}: {escape(mark)}</title></rect>')
+            body.append(
+                f'<rect class="m m{_mark_class(mark)}" x="{x:.1f}" y="{y + 1:.1f}" width="{cell}" '
+                f'height="{row_h - 3:.1f}"><title>{escape(columns[j])}: {escape(mark)}</title></rect>'
+            )
         length = abs(row.total) * scale
-        kind = "tot-veto" if row.vetoed else "tot-incomplete" if row.incomplete else \
-            "tot-star" if row.star else "tot-below"
-        body.append(f'<rect class="{kind}" x="{bar_x:.1f}" y="{y + 3:.1f}" width="{max(length, 0.5):.1f}" '
-                    f'height="{row_h - 7:.1f}"/>')
-        words = "vetoed" if row.vetoed else f"{abs(row.total):g}{'*' if row.star else ''}" + \
-            (" incomplete" if row.incomplete else "")
+        kind = (
+            "tot-veto"
+            if row.vetoed
+            else "tot-incomplete"
+            if row.incomplete
+            else "tot-star"
+            if row.star
+            else "tot-below"
+        )
+        body.append(
+            f'<rect class="{kind}" x="{bar_x:.1f}" y="{y + 3:.1f}" width="{max(length, 0.5):.1f}" '
+            f'height="{row_h - 7:.1f}"/>'
+        )
+        words = (
+            "vetoed"
+            if row.vetoed
+            else f"{abs(row.total):g}{'*' if row.star else ''}" + (" incomplete" if row.incomplete else "")
+        )
         body.append(_text(bar_x + max(length, 0.5) + 4, y + row_h - 5, words, cls="tot-label"))
         body.append("</g>")
     x = bar_x + cutoff * scale
@@ -187,8 +213,9 @@ def rate_bars(bars: Sequence[Bar], *, threshold: float, label: str) -> Markup:
     for i, item in enumerate(bars):
         y = head + i * row_h
         cls = "row-label must-pass-label" if item.highlight else "row-label"
-        body.append(f'<g class="brow"><title>{escape(item.name)}: {escape(_percent(item.value))} '
-                    f'({escape(item.note)})</title>')
+        body.append(
+            f'<g class="brow"><title>{escape(item.name)}: {escape(_percent(item.value))} ({escape(item.note)})</title>'
+        )
         body.append(_text(name_w + 6, y + row_h - 4, item.name, cls=cls, anchor="end"))
         box = f'x="{left:.1f}" y="{y + 3:.1f}" height="{row_h - 6:.1f}"'
         body.append(f'<rect class="track" {box} width="{bar_w:.1f}"/>')
@@ -203,23 +230,46 @@ def rate_bars(bars: Sequence[Bar], *, threshold: float, label: str) -> Markup:
     return _svg(width, height, label, body, css="rates")
 
 
-def board_heatmap(records: Sequence[Mapping[str, Any]], statuses: Mapping[str, str], columns: Sequence[str],
-                  labels: Sequence[str], *, cutoff: float, guideline: str) -> Markup:
+def board_heatmap(
+    records: Sequence[Mapping[str, Any]],
+    statuses: Mapping[str, str],
+    columns: Sequence[str],
+    labels: Sequence[str],
+    *,
+    cutoff: float,
+    guideline: str,
+) -> Markup:
     """:func:`heatmap` of :func:`scoring.api.tabulate` records; ``statuses`` maps a capability to its
     status in ``guideline`` (a required one is must-pass)."""
-    rows = [HeatRow(name=r["capability"], marks=tuple(str(r[c]) for c in columns), total=float(r["total"]),
-                    star=bool(r["star"]), must_pass=statuses.get(r["capability"]) == "required",
-                    vetoed=bool(r["vetoed"]), incomplete=bool(r["incomplete"]),
-                    note=f"{statuses[r['capability']]} in {guideline}" if r["capability"] in statuses
-                    else f"not in {guideline}") for r in records]
+    rows = [
+        HeatRow(
+            name=r["capability"],
+            marks=tuple(str(r[c]) for c in columns),
+            total=float(r["total"]),
+            star=bool(r["star"]),
+            must_pass=statuses.get(r["capability"]) == "required",
+            vetoed=bool(r["vetoed"]),
+            incomplete=bool(r["incomplete"]),
+            note=f"{statuses[r['capability']]} in {guideline}"
+            if r["capability"] in statuses
+            else f"not in {guideline}",
+        )
+        for r in records
+    ]
     return heatmap(rows, labels, cutoff=cutoff, label=f"worksheet marks and totals, scored with {guideline}")
 
 
-def pass_rate_chart(records: Sequence[Mapping[str, Any]], statuses: Mapping[str, str], *,
-                    threshold: float) -> Markup:
+def pass_rate_chart(records: Sequence[Mapping[str, Any]], statuses: Mapping[str, str], *, threshold: float) -> Markup:
     """:func:`rate_bars` of :func:`scoring.api.pass_rates` records, required capabilities highlighted."""
-    bars = [Bar(name=r["capability"], value=r["pass_rate"], highlight=statuses.get(r["capability"]) == "required",
-                note=f"{r['clouds_passing']} of {r['clouds']} clouds") for r in records]
+    bars = [
+        Bar(
+            name=r["capability"],
+            value=r["pass_rate"],
+            highlight=statuses.get(r["capability"]) == "required",
+            note=f"{r['clouds_passing']} of {r['clouds']} clouds",
+        )
+        for r in records
+    ]
     return rate_bars(bars, threshold=threshold, label="Widely Deployed: share of clouds whose latest run passes")
 
 
@@ -227,5 +277,15 @@ def _percent(value: float | None) -> str:
     return "no data" if value is None else f"{value:.0%}"
 
 
-__all__ = ["STATES", "Bar", "Column", "HeatRow", "board_heatmap", "heatmap", "pass_rate_chart", "rate_bars",
-           "run_history", "summary_bar"]
+__all__ = [
+    "STATES",
+    "Bar",
+    "Column",
+    "HeatRow",
+    "board_heatmap",
+    "heatmap",
+    "pass_rate_chart",
+    "rate_bars",
+    "run_history",
+    "summary_bar",
+]

@@ -43,15 +43,16 @@ def import_guidelines_command(directory: Path) -> None:
         click.echo(f"skipped   {where}: {why}")
     for warning in report.warnings:
         click.echo(f"warning   {warning}")
-    click.echo(f"{len(report.imported)} imported, {len(report.unchanged)} unchanged, "
-               f"{len(report.skipped)} skipped, {len(report.warnings)} warnings")
+    click.echo(
+        f"{len(report.imported)} imported, {len(report.unchanged)} unchanged, "
+        f"{len(report.skipped)} skipped, {len(report.warnings)} warnings"
+    )
 
 
 def _create(openid: str, fullname: str, email: str, *, foundation: bool) -> None:
     with database.database().sessions() as sess:
         try:
-            account = accounts.create_user(sess, openid=openid, fullname=fullname, email=email,
-                                           foundation=foundation)
+            account = accounts.create_user(sess, openid=openid, fullname=fullname, email=email, foundation=foundation)
         except ApiError as exc:
             raise click.ClickException(exc.title) from exc
         token = accounts.issue_token(sess, account.id, label="created by tcup-server")
@@ -88,8 +89,7 @@ def settings_command() -> None:
         click.echo(f"{name} = {default}\n    {text}")
 
 
-COMMANDS = (init_db_command, import_guidelines_command, create_admin_command, create_user_command,
-            settings_command)
+COMMANDS = (init_db_command, import_guidelines_command, create_admin_command, create_user_command, settings_command)
 
 
 def register(app: Flask) -> None:
@@ -118,8 +118,9 @@ def _freeze_heap(_worker: object) -> None:
 
 @click.command("serve")
 @click.option("--bind", "-b", default="127.0.0.1:8000", show_default=True, help="address:port to listen on")
-@click.option("--workers", "-w", default=2, show_default=True, type=click.IntRange(1, 64),
-              help="gunicorn worker processes")
+@click.option(
+    "--workers", "-w", default=2, show_default=True, type=click.IntRange(1, 64), help="gunicorn worker processes"
+)
 @click.option("--timeout", default=60, show_default=True, type=int, help="worker timeout in seconds")
 @click.option("--access-log/--no-access-log", default=False, help="log every request to stderr")
 def serve_command(bind: str, workers: int, timeout: int, access_log: bool) -> None:
@@ -129,15 +130,19 @@ def serve_command(bind: str, workers: int, timeout: int, access_log: bool) -> No
     from webapp import create_app
 
     app = create_app()  # migrates once, in the master, before workers start
-    click.echo(f"serving {_safe_url(app.config['DATABASE_URL'])} on http://{bind} with {workers} workers",
-               err=True)
+    click.echo(f"serving {_safe_url(app.config['DATABASE_URL'])} on http://{bind} with {workers} workers", err=True)
     database.database(app).engine.dispose()
 
     class _Server(BaseApplication):  # type: ignore[misc]
         def load_config(self) -> None:
-            options: dict[str, Any] = {"bind": bind, "workers": workers, "timeout": timeout,
-                                       "accesslog": "-" if access_log else None, "keepalive": 5,
-                                       "post_worker_init": _freeze_heap}
+            options: dict[str, Any] = {
+                "bind": bind,
+                "workers": workers,
+                "timeout": timeout,
+                "accesslog": "-" if access_log else None,
+                "keepalive": 5,
+                "post_worker_init": _freeze_heap,
+            }
             for key, value in options.items():
                 self.cfg.set(key, value)
 

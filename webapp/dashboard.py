@@ -39,8 +39,10 @@ COOKIE = "tcup_token"
 EXTRAS_SHOWN = 100  # passed tests outside the guideline listed on a run's page (all are in passed.txt)
 HISTORY_LIMIT = 40  # runs in a cloud's chart: each is judged once, then cached
 TARGETS = ("platform", "compute", "object", "dns", "orchestration")
-CSP = ("default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; base-uri 'none'; "
-       "frame-ancestors 'none'")
+CSP = (
+    "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; base-uri 'none'; "
+    "frame-ancestors 'none'"
+)
 
 
 # -- callers, errors, headers ---------------------------------------------------------------------
@@ -76,15 +78,17 @@ def _security_headers(response: Response) -> Response:
 
 @bp.errorhandler(ApiError)
 def _api_error(exc: ApiError) -> tuple[str, int]:
-    return render_template("dashboard/error.html", status=exc.status, title=exc.title, problems=exc.problems), \
-        exc.status
+    return render_template(
+        "dashboard/error.html", status=exc.status, title=exc.title, problems=exc.problems
+    ), exc.status
 
 
 @bp.errorhandler(HTTPException)
 def _http_error(exc: HTTPException) -> tuple[str, int]:
     status = exc.code or 500
-    return render_template("dashboard/error.html", status=status, title=exc.name,
-                           problems=[exc.description or exc.name]), status
+    return render_template(
+        "dashboard/error.html", status=status, title=exc.name, problems=[exc.description or exc.name]
+    ), status
 
 
 def _arg(name: str, limit: int = 255) -> str:
@@ -127,9 +131,16 @@ def _filters(caller: Caller) -> tuple[reports.RunFilters, list[str]]:
     if mine and caller.account is None:
         problems.append("sign in to see your own runs")
         mine = False
-    filters = reports.RunFilters(cpid=_arg("cpid") or None, start=start, end=end, guideline=_arg("guideline") or None,
-                                 target=_arg("target", 32) or None, verified=_choice("verified"),
-                                 signed=_choice("signed"), mine=mine)
+    filters = reports.RunFilters(
+        cpid=_arg("cpid") or None,
+        start=start,
+        end=end,
+        guideline=_arg("guideline") or None,
+        target=_arg("target", 32) or None,
+        verified=_choice("verified"),
+        signed=_choice("signed"),
+        mine=mine,
+    )
     return filters, problems
 
 
@@ -144,9 +155,14 @@ def index() -> tuple[str, int]:
     per_page = int(current_app.config["RESULTS_PER_PAGE"])
     listing = reports.list_runs(session(), caller, filters, page=number, per_page=per_page)
     args = {k: v for k, v in request.args.items() if k != "page" and v}
-    return render_template("dashboard/results.html", listing=listing, args=args, problems=problems,
-                           guidelines=reports.list_guideline_files(session()), targets=TARGETS), \
-        400 if problems else 200
+    return render_template(
+        "dashboard/results.html",
+        listing=listing,
+        args=args,
+        problems=problems,
+        guidelines=reports.list_guideline_files(session()),
+        targets=TARGETS,
+    ), 400 if problems else 200
 
 
 def _find_run(run_id: str, level: str = USER) -> tuple[store.RunRecord, str]:
@@ -180,12 +196,25 @@ def show_run(run_id: str) -> str:
     compliance = bar = None
     if loaded is not None:
         compliance = reports.run_compliance(report, loaded, target, role=role, extended=record.has_extended)
-        bar = charts.summary_bar([(s, compliance.required_states[s]) for s in charts.STATES],
-                                 label="required capabilities by state")
-    return render_template("dashboard/run.html", run=reports.run_row(record, page_caller()), record=record,
-                           role=role, privileged=privileged(role), compliance=compliance, bar=bar, extras=extras,
-                           notices=notices, provenance=reports.provenance_of(report, role), loaded=loaded,
-                           target=target, guidelines=reports.list_guideline_files(session()), extras_shown=EXTRAS_SHOWN)
+        bar = charts.summary_bar(
+            [(s, compliance.required_states[s]) for s in charts.STATES], label="required capabilities by state"
+        )
+    return render_template(
+        "dashboard/run.html",
+        run=reports.run_row(record, page_caller()),
+        record=record,
+        role=role,
+        privileged=privileged(role),
+        compliance=compliance,
+        bar=bar,
+        extras=extras,
+        notices=notices,
+        provenance=reports.provenance_of(report, role),
+        loaded=loaded,
+        target=target,
+        guidelines=reports.list_guideline_files(session()),
+        extras_shown=EXTRAS_SHOWN,
+    )
 
 
 @bp.get("/results/<run_id>/upload.json")
@@ -223,8 +252,14 @@ def guidelines() -> str:
     rows = reports.list_guideline_files(session())
     family, status = _arg("family", 64), _arg("status", 32)
     shown = [r for r in rows if (not family or r.family == family) and (not status or r.status == status)]
-    return render_template("dashboard/guidelines.html", rows=shown, family=family, status=status,
-                           families=sorted({r.family for r in rows}), statuses=sorted({r.status for r in rows}))
+    return render_template(
+        "dashboard/guidelines.html",
+        rows=shown,
+        family=family,
+        status=status,
+        families=sorted({r.family for r in rows}),
+        statuses=sorted({r.status for r in rows}),
+    )
 
 
 def _loaded(file_name: str) -> catalog.LoadedGuideline:
@@ -244,11 +279,19 @@ def show_guideline(file_name: str) -> str:
         raise ApiError(404, f"{loaded.file} has no target {target!r}: it has {', '.join(guideline.programs)}")
     chosen = parse_statuses(",".join(request.args.getlist("status"))[:64]) or list(STATUSES)
     statuses = guideline.target_statuses(target)
-    groups = [(s.value, [guideline.capabilities.get(n) or n for n in sorted(statuses) if statuses[n] is s])
-              for s in chosen]
-    return render_template("dashboard/guideline.html", loaded=loaded, guideline=guideline, target=target,
-                           groups=groups, chosen=[s.value for s in chosen], statuses=[s.value for s in STATUSES],
-                           files=reports.list_guideline_files(session()))
+    groups = [
+        (s.value, [guideline.capabilities.get(n) or n for n in sorted(statuses) if statuses[n] is s]) for s in chosen
+    ]
+    return render_template(
+        "dashboard/guideline.html",
+        loaded=loaded,
+        guideline=guideline,
+        target=target,
+        groups=groups,
+        chosen=[s.value for s in chosen],
+        statuses=[s.value for s in STATUSES],
+        files=reports.list_guideline_files(session()),
+    )
 
 
 @bp.get("/guidelines/<file_name>/tests.txt")
@@ -279,9 +322,17 @@ def diff_guidelines() -> tuple[str, int]:
         except UnknownTarget as exc:
             problems.append(str(exc))
     counts = {k: sum(1 for r in rows if r.change == k) for k in reports.DIFF_KINDS}
-    return render_template("dashboard/diff.html", rows=rows, counts=counts, old=old_name, new=new_name,
-                           target=target, files=files, targets=TARGETS, problems=problems), \
-        400 if problems else 200
+    return render_template(
+        "dashboard/diff.html",
+        rows=rows,
+        counts=counts,
+        old=old_name,
+        new=new_name,
+        target=target,
+        files=files,
+        targets=TARGETS,
+        problems=problems,
+    ), 400 if problems else 200
 
 
 # -- scoring --------------------------------------------------------------------------------------
@@ -320,8 +371,12 @@ def _worksheet(problems: list[str]) -> tuple[str, str]:
     name = chosen or ("scoring.txt" if "scoring.txt" in names else names[0] if names else "")
     text = catalog.load_worksheet(session(), name) if name else None
     if text is None:
-        problems.append(f"Worksheet {name} is not on this server" if name else "No worksheet: import scoring.txt "
-                        "(tcup-server import-guidelines DIR) or set TCUP_SCORING_WORKSHEET to its path")
+        problems.append(
+            f"Worksheet {name} is not on this server"
+            if name
+            else "No worksheet: import scoring.txt "
+            "(tcup-server import-guidelines DIR) or set TCUP_SCORING_WORKSHEET to its path"
+        )
     return name, text or ""
 
 
@@ -341,8 +396,9 @@ def _scoring_source(*, require: bool = False) -> ScoringSource:
     if problems and require:
         raise ApiError(404, problems[0], problems)
     previous = tuple(catalog.previous_guidelines(session(), loaded.file)) if loaded is not None else ()
-    return ScoringSource(problems, worksheet, text, loaded, previous, target,
-                         float(config.get("SCORING_THRESHOLD") or 0.5))
+    return ScoringSource(
+        problems, worksheet, text, loaded, previous, target, float(config.get("SCORING_THRESHOLD") or 0.5)
+    )
 
 
 def _board(source: ScoringSource) -> dict[str, Any]:
@@ -353,9 +409,16 @@ def _board(source: ScoringSource) -> dict[str, Any]:
 
     assert source.loaded is not None
     guideline = source.loaded.guideline
-    key = (source.worksheet, hash(source.text), source.loaded.file, hash(source.loaded.content),
-           tuple(p.file for p in source.previous), source.target, source.threshold,
-           reports.newest_run(session()))
+    key = (
+        source.worksheet,
+        hash(source.text),
+        source.loaded.file,
+        hash(source.loaded.content),
+        tuple(p.file for p in source.previous),
+        source.target,
+        source.threshold,
+        reports.newest_run(session()),
+    )
     hit = _boards.get(key)
     if hit is not None and monotonic() - hit[0] < SCORING_TTL:
         return hit[1]
@@ -364,9 +427,15 @@ def _board(source: ScoringSource) -> dict[str, Any]:
     try:
         records = scoring_api.tabulate(source.text, guideline, source=source.worksheet)
         rates = scoring_api.pass_rates(runs, guideline, source.target, threshold=source.threshold)
-        found = scoring_api.disagreements(source.text, guideline, previous=[p.guideline for p in source.previous],
-                                          runs=runs, target=source.target, threshold=source.threshold,
-                                          source=source.worksheet)
+        found = scoring_api.disagreements(
+            source.text,
+            guideline,
+            previous=[p.guideline for p in source.previous],
+            runs=runs,
+            target=source.target,
+            threshold=source.threshold,
+            source=source.worksheet,
+        )
     except ScoringError as exc:
         raise ApiError(422, f"The worksheet cannot be scored with {source.loaded.file}", exc.problems) from None
     names = {c.key: c.name for c in guideline.criteria}
@@ -374,18 +443,26 @@ def _board(source: ScoringSource) -> dict[str, Any]:
     labels = [names.get(c, c) for c in CRITERIA_ORDER] + ["Non-Admin"]
     rates.sort(key=lambda r: (statuses.get(r["capability"]) != "required", r["capability"]))
     board = {
-        "records": records, "statuses": statuses, "columns": columns, "labels": labels, "rates": rates,
-        "heatmap": charts.board_heatmap(records, statuses, columns, labels, cutoff=float(guideline.cutoff or 0),
-                                        guideline=source.loaded.file),
+        "records": records,
+        "statuses": statuses,
+        "columns": columns,
+        "labels": labels,
+        "rates": rates,
+        "heatmap": charts.board_heatmap(
+            records, statuses, columns, labels, cutoff=float(guideline.cutoff or 0), guideline=source.loaded.file
+        ),
         "rates_chart": charts.pass_rate_chart(rates, statuses, threshold=source.threshold),
         "by_status": [d for d in found if d["criterion"] == "status"],
         "by_evidence": [d for d in found if d["kind"] == "evidence-disagrees"],
         "other": [d for d in found if d["criterion"] != "status" and d["kind"] != "evidence-disagrees"],
         "clouds": rates[0]["clouds"] if rates else 0,
-        "counts": {"lines": len(records), "candidates": sum(1 for r in records if r["star"]),
-                   "must_pass": sum(1 for r in records if statuses.get(r["capability"]) == "required"),
-                   "vetoed": sum(1 for r in records if r["vetoed"]),
-                   "incomplete": sum(1 for r in records if r["incomplete"])},
+        "counts": {
+            "lines": len(records),
+            "candidates": sum(1 for r in records if r["star"]),
+            "must_pass": sum(1 for r in records if statuses.get(r["capability"]) == "required"),
+            "vetoed": sum(1 for r in records if r["vetoed"]),
+            "incomplete": sum(1 for r in records if r["incomplete"]),
+        },
     }
     board["html"] = Markup(render_template("dashboard/scoring_board.html", board=board, source=source))
     with _boards_lock:
@@ -400,11 +477,15 @@ def scoring() -> tuple[str, int]:
     """The board's matrix as a heatmap, Widely Deployed pass rates, score against status."""
     source = _scoring_source()
     board = _board(source) if not source.problems else None
-    return render_template("dashboard/scoring.html", source=source, board=board, cutoff=(
-        source.loaded.guideline.cutoff if source.loaded else None), worksheets=catalog.list_worksheets(session()),
+    return render_template(
+        "dashboard/scoring.html",
+        source=source,
+        board=board,
+        cutoff=(source.loaded.guideline.cutoff if source.loaded else None),
+        worksheets=catalog.list_worksheets(session()),
         configured=current_app.config.get("SCORING_WORKSHEET") or "",
-        files=[f for f in reports.list_guideline_files(session()) if f.schema == "2.0"]), \
-        200 if board is not None else 404
+        files=[f for f in reports.list_guideline_files(session()) if f.schema == "2.0"],
+    ), 200 if board is not None else 404
 
 
 @bp.get("/scoring/board.xlsx")
@@ -414,11 +495,17 @@ def download_board() -> Response:
 
     source = _scoring_source(require=True)
     assert source.loaded is not None
-    body = scoring_api.board_bytes(source.text, source.loaded.guideline, source=source.worksheet,
-                                   previous=[p.guideline for p in source.previous], program=source.target,
-                                   runs=scoring_api.runs_data(reports.evidence_runs(
-                                       session(), [source.loaded.guideline, *(p.guideline for p in source.previous)])),
-                                   threshold=source.threshold)
+    body = scoring_api.board_bytes(
+        source.text,
+        source.loaded.guideline,
+        source=source.worksheet,
+        previous=[p.guideline for p in source.previous],
+        program=source.target,
+        runs=scoring_api.runs_data(
+            reports.evidence_runs(session(), [source.loaded.guideline, *(p.guideline for p in source.previous)])
+        ),
+        threshold=source.threshold,
+    )
     return _attachment(body, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "board.xlsx")
 
 
@@ -429,8 +516,11 @@ def download_scores() -> Response:
 
     source = _scoring_source(require=True)
     assert source.loaded is not None
-    return _attachment(scoring_api.to_csv_text(source.text, source.loaded.guideline, source=source.worksheet),
-                       "text/csv", "tabulated_scores.csv")
+    return _attachment(
+        scoring_api.to_csv_text(source.text, source.loaded.guideline, source=source.worksheet),
+        "text/csv",
+        "tabulated_scores.csv",
+    )
 
 
 # -- clouds ---------------------------------------------------------------------------------------
@@ -456,20 +546,40 @@ def show_cloud(cpid: str) -> str:
     latest = bar = None
     if loaded is not None and runs:
         points = reports.cloud_history(session(), caller, runs, loaded, target)
-        columns = [charts.Column(p.run.created_at.strftime("%Y-%m-%d"), p.passed, p.compliant,
-                                 url_for("dashboard.show_run", run_id=p.run.id, guideline=loaded.file, target=target))
-                   for p in points]
-        chart = charts.run_history(columns, maximum=points[-1].required,
-                                   label=f"required capabilities passed per run, {loaded.file} {target}")
+        columns = [
+            charts.Column(
+                p.run.created_at.strftime("%Y-%m-%d"),
+                p.passed,
+                p.compliant,
+                url_for("dashboard.show_run", run_id=p.run.id, guideline=loaded.file, target=target),
+            )
+            for p in points
+        ]
+        chart = charts.run_history(
+            columns, maximum=points[-1].required, label=f"required capabilities passed per run, {loaded.file} {target}"
+        )
         record = runs[-1]
         role = require_role(caller, record, USER)
         report, _extras = reports.run_report(session(), record, role, loaded.guideline)
         latest = reports.run_compliance(report, loaded, target, role=role, extended=record.has_extended)
-        bar = charts.summary_bar([(s, latest.required_states[s]) for s in charts.STATES],
-                                 label="required capabilities of the latest run by state")
-    return render_template("dashboard/cloud.html", cpid=cpid, points=points, total=total, chart=chart,
-                           latest=latest, bar=bar, loaded=loaded, target=target, notices=notices,
-                           files=reports.list_guideline_files(session()), limit=HISTORY_LIMIT)
+        bar = charts.summary_bar(
+            [(s, latest.required_states[s]) for s in charts.STATES],
+            label="required capabilities of the latest run by state",
+        )
+    return render_template(
+        "dashboard/cloud.html",
+        cpid=cpid,
+        points=points,
+        total=total,
+        chart=chart,
+        latest=latest,
+        bar=bar,
+        loaded=loaded,
+        target=target,
+        notices=notices,
+        files=reports.list_guideline_files(session()),
+        limit=HISTORY_LIMIT,
+    )
 
 
 # -- signing in -----------------------------------------------------------------------------------
@@ -484,8 +594,9 @@ def signin() -> BaseResponse | tuple[str, int]:
         account = accounts.account_by_token(session(), token) if token.startswith(accounts.TOKEN_PREFIX) else None
         if account is not None:
             response = redirect(url_for("dashboard.index"))
-            response.set_cookie(COOKIE, token, httponly=True, samesite="Strict", secure=request.is_secure,
-                                max_age=14 * 24 * 3600)
+            response.set_cookie(
+                COOKIE, token, httponly=True, samesite="Strict", secure=request.is_secure, max_age=14 * 24 * 3600
+            )
             return response
         problems.append("That token is not valid: make one with tcup-server create-user")
     return render_template("dashboard/signin.html", problems=problems), 401 if problems else 200

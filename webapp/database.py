@@ -49,8 +49,12 @@ def make_engine(url: str, *, pool_size: int = 5, echo: bool = False) -> Engine:
         if url not in ("sqlite://", "sqlite:///:memory:"):
             path = url.split("///", 1)[-1]
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, echo=echo, poolclass=NullPool if ":memory:" not in url else None,
-                               connect_args={"timeout": 30, "check_same_thread": False})
+        engine = create_engine(
+            url,
+            echo=echo,
+            poolclass=NullPool if ":memory:" not in url else None,
+            connect_args={"timeout": 30, "check_same_thread": False},
+        )
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     # NOTE: no pre-ping (a round trip per request); stale connections are recycled instead.
@@ -67,11 +71,15 @@ def _sqlite_pragmas(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
 
 def init_app(app: Flask) -> None:
     """Create the app's engine, migrate when ``AUTO_MIGRATE`` says so, close sessions per request."""
-    engine = make_engine(app.config["DATABASE_URL"], pool_size=int(app.config["DB_POOL_SIZE"]),
-                         echo=bool(app.config["SQL_ECHO"]))
+    engine = make_engine(
+        app.config["DATABASE_URL"], pool_size=int(app.config["DB_POOL_SIZE"]), echo=bool(app.config["SQL_ECHO"])
+    )
     reader = engine.execution_options(isolation_level="AUTOCOMMIT")
-    app.extensions["tcup_db"] = Database(engine=engine, sessions=sessionmaker(engine, expire_on_commit=False),
-                                         readers=sessionmaker(reader, expire_on_commit=False))
+    app.extensions["tcup_db"] = Database(
+        engine=engine,
+        sessions=sessionmaker(engine, expire_on_commit=False),
+        readers=sessionmaker(reader, expire_on_commit=False),
+    )
     if app.config["AUTO_MIGRATE"]:
         upgrade_database(engine)
     app.teardown_appcontext(_close_session)
@@ -143,5 +151,13 @@ def upgrade_database(engine: Engine) -> str | None:
     return head
 
 
-__all__ = ["Database", "current_revision", "database", "head_revision", "init_app", "make_engine", "session",
-           "upgrade_database"]
+__all__ = [
+    "Database",
+    "current_revision",
+    "database",
+    "head_revision",
+    "init_app",
+    "make_engine",
+    "session",
+    "upgrade_database",
+]

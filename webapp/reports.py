@@ -80,20 +80,38 @@ COUNT_LIMIT = 10_000  # runs counted exactly; beyond, the list says "10,000+" (c
 
 
 def _record(row: Run) -> store.RunRecord:
-    return store.RunRecord(id=row.id, cpid=row.cpid, created_at=row.created_at,
-                           duration_seconds=row.duration_seconds, verification_status=row.verification_status,
-                           meta=dict(row.meta or {}), owner_id=row.owner_id, signed=row.signed, shared=row.shared,
-                           test_count=row.test_count, has_extended=row.has_extended)
+    return store.RunRecord(
+        id=row.id,
+        cpid=row.cpid,
+        created_at=row.created_at,
+        duration_seconds=row.duration_seconds,
+        verification_status=row.verification_status,
+        meta=dict(row.meta or {}),
+        owner_id=row.owner_id,
+        signed=row.signed,
+        shared=row.shared,
+        test_count=row.test_count,
+        has_extended=row.has_extended,
+    )
 
 
 def run_row(record: store.RunRecord, caller: Caller) -> RunRow:
     """The list view of a run, with only what the caller's role may see."""
     role = role_for(caller, record)
     meta = visible_meta(record.meta, role)
-    return RunRow(id=record.id, created_at=record.created_at, duration_seconds=record.duration_seconds,
-                  guideline=meta.get("guideline", ""), target=meta.get("target", ""),
-                  verified=record.verification_status == 1, signed=record.signed, shared=record.shared,
-                  test_count=record.test_count, cpid=record.cpid if privileged(role) else None, role=role)
+    return RunRow(
+        id=record.id,
+        created_at=record.created_at,
+        duration_seconds=record.duration_seconds,
+        guideline=meta.get("guideline", ""),
+        target=meta.get("target", ""),
+        verified=record.verification_status == 1,
+        signed=record.signed,
+        shared=record.shared,
+        test_count=record.test_count,
+        cpid=record.cpid if privileged(role) else None,
+        role=role,
+    )
 
 
 def _filtered(query: Select[Any], caller: Caller, filters: RunFilters) -> Select[Any]:
@@ -127,8 +145,13 @@ def list_runs(session: Session, caller: Caller, filters: RunFilters, *, page: in
     page = max(min(page, pages or page), 1)
     query = _filtered(select(Run), caller, filters).order_by(Run.created_at.desc(), Run.pk.desc())
     rows = list(session.scalars(query.offset((page - 1) * per_page).limit(per_page + 1)))
-    return RunPage([run_row(_record(r), caller) for r in rows[:per_page]], min(total, COUNT_LIMIT), page, pages,
-                   more=len(rows) > per_page)
+    return RunPage(
+        [run_row(_record(r), caller) for r in rows[:per_page]],
+        min(total, COUNT_LIMIT),
+        page,
+        pages,
+        more=len(rows) > per_page,
+    )
 
 
 # -- one run against a guideline ----------------------------------------------------------------
@@ -195,8 +218,11 @@ def _known(guidelines: Sequence[Guideline]) -> tuple[frozenset[str], frozenset[s
     found = _indexes.get(key)
     if found is None or any(a is not b for a, b in zip(found[0], guidelines, strict=True)):
         entries = [e for g in guidelines for cap in g.capabilities.values() for e in cap.tests]
-        found = (tuple(guidelines), frozenset(n for e in entries for n in e.names()),
-                 frozenset(str(e.uuid) for e in entries if e.uuid is not None))
+        found = (
+            tuple(guidelines),
+            frozenset(n for e in entries for n in e.names()),
+            frozenset(str(e.uuid) for e in entries if e.uuid is not None),
+        )
         if len(_indexes) > 64:
             _indexes.clear()
         _indexes[key] = found  # holds the guidelines, so their ids stay theirs
@@ -219,8 +245,9 @@ def _relevant(session: Session, ids: list[int], names: frozenset[str], uuids: fr
     return [case for case in map(known.get, ids) if case is not None]
 
 
-def passed_reports(session: Session, records: Sequence[store.RunRecord], guidelines: Sequence[Guideline], *,
-                   extras: bool = False) -> dict[str, tuple[RunReport, list[str]]]:
+def passed_reports(
+    session: Session, records: Sequence[store.RunRecord], guidelines: Sequence[Guideline], *, extras: bool = False
+) -> dict[str, tuple[RunReport, list[str]]]:
     """Each run's passed tests that the guidelines list (by name, alias or idempotent id), read in
     one query, and (with ``extras``) its other passed names, sorted.
 
@@ -231,23 +258,29 @@ def passed_reports(session: Session, records: Sequence[store.RunRecord], guideli
     names, uuids = _known(guidelines)
     by_id = {r.id: r for r in records}
     found: dict[str, tuple[RunReport, list[str]]] = {
-        r.id: (RunReport(cpid=r.cpid, duration_seconds=r.duration_seconds), []) for r in records}
+        r.id: (RunReport(cpid=r.cpid, duration_seconds=r.duration_seconds), []) for r in records
+    }
     for start in range(0, len(records), 500):
-        chunk = [r.id for r in records[start:start + 500]]
-        rows = session.execute(select(Run.id, RunTests.packed).join(RunTests, RunTests.run_pk == Run.pk)
-                               .where(Run.id.in_(chunk)))
+        chunk = [r.id for r in records[start : start + 500]]
+        rows = session.execute(
+            select(Run.id, RunTests.packed).join(RunTests, RunTests.run_pk == Run.pk).where(Run.id.in_(chunk))
+        )
         for run_id, packed in rows:
             ids = testsets.unpack_ids(packed)
             record = by_id[run_id]
-            report = RunReport(cpid=record.cpid, duration_seconds=record.duration_seconds,
-                               results=tuple(_relevant(session, ids, names, uuids)))
+            report = RunReport(
+                cpid=record.cpid,
+                duration_seconds=record.duration_seconds,
+                results=tuple(_relevant(session, ids, names, uuids)),
+            )
             other = sorted(n for n, _ in testsets.cases_of(session, ids) if n not in names) if extras else []
             found[run_id] = (report, other)
     return found
 
 
-def run_report(session: Session, record: store.RunRecord, role: str | None,
-               guideline: Guideline | None) -> tuple[RunReport, list[str]]:
+def run_report(
+    session: Session, record: store.RunRecord, role: str | None, guideline: Guideline | None
+) -> tuple[RunReport, list[str]]:
     """What the caller may be judged on (every outcome for owner/Foundation, else the passed
     tests) and the passed names the guideline does not list."""
     if privileged(role) and record.has_extended:
@@ -258,32 +291,57 @@ def run_report(session: Session, record: store.RunRecord, role: str | None,
     return passed_reports(session, [record], [guideline], extras=True)[record.id]
 
 
-def run_compliance(report: RunReport, loaded: LoadedGuideline, target: str, *, role: str | None,
-                   extended: bool) -> ComplianceView:
+def run_compliance(
+    report: RunReport, loaded: LoadedGuideline, target: str, *, role: str | None, extended: bool
+) -> ComplianceView:
     """Judge ``report`` with :func:`interop_model.evaluate` (raises UnknownTarget)."""
     result: ComplianceReport = evaluate(loaded.guideline, target, report)
     show_reasons = privileged(role)
     rows: list[CapabilityRow] = []
     for cap in result.capabilities:
-        tests = tuple(TestRow(name=t.name, idempotent_id=str(t.idempotent_id) if t.idempotent_id else None,
-                              state=t.state, flag_reason=t.flag_reason, matched_as=t.matched_as,
-                              reason=t.reason if show_reasons else None) for t in cap.tests)
+        tests = tuple(
+            TestRow(
+                name=t.name,
+                idempotent_id=str(t.idempotent_id) if t.idempotent_id else None,
+                state=t.state,
+                flag_reason=t.flag_reason,
+                matched_as=t.matched_as,
+                reason=t.reason if show_reasons else None,
+            )
+            for t in cap.tests
+        )
         counts = dict.fromkeys(("passed", "flagged", "failed", "missing"), 0)
         for row in tests:
             counts[row.state] += 1
-        rows.append(CapabilityRow(name=cap.name, status=cap.status.value, defined=cap.defined,
-                                  state=capability_state(tests, cap.defined), counts=counts, tests=tests))
+        rows.append(
+            CapabilityRow(
+                name=cap.name,
+                status=cap.status.value,
+                defined=cap.defined,
+                state=capability_state(tests, cap.defined),
+                counts=counts,
+                tests=tests,
+            )
+        )
     # The API's numbers, from to_dict(); only its distinct-test counts read the capabilities,
     # so they are counted here rather than building a dict per test.
     summary = replace(result, capabilities=()).to_dict()
     required_tests = [t for c in result.capabilities if c.status is Status.REQUIRED for t in c.tests]
-    summary["required"].update(distinct_tests=len({t.name for t in required_tests}),
-                               distinct_passed=len({t.name for t in required_tests if t.passed}))
+    summary["required"].update(
+        distinct_tests=len({t.name for t in required_tests}),
+        distinct_passed=len({t.name for t in required_tests if t.passed}),
+    )
     del summary["capabilities"]
     required = [r for r in rows if r.status == Status.REQUIRED.value]
     states = {s: sum(1 for r in required if r.state == s) for s in CAPABILITY_STATES}
-    return ComplianceView(file=loaded.file, target=target, summary=summary, capabilities=rows,
-                          required_states=states, evidence="extended" if show_reasons and extended else "passed-only")
+    return ComplianceView(
+        file=loaded.file,
+        target=target,
+        summary=summary,
+        capabilities=rows,
+        required_states=states,
+        evidence="extended" if show_reasons and extended else "passed-only",
+    )
 
 
 def provenance_of(report: RunReport, role: str | None) -> Provenance | None:
@@ -347,8 +405,9 @@ def cloud_runs(session: Session, caller: Caller, cpid: str, *, limit: int) -> tu
     return [_record(r) for r in rows][::-1], total
 
 
-def cloud_history(session: Session, caller: Caller, runs: Sequence[store.RunRecord], loaded: LoadedGuideline,
-                  target: str) -> list[HistoryPoint]:
+def cloud_history(
+    session: Session, caller: Caller, runs: Sequence[store.RunRecord], loaded: LoadedGuideline, target: str
+) -> list[HistoryPoint]:
     """Each run's complete required capabilities (every non-flagged test passed, by name, alias or
     idempotent id, as the run page counts them), judged on its passed tests for every viewer.
 
@@ -424,8 +483,16 @@ class GuidelineRow:
 def list_guideline_files(session: Session) -> list[GuidelineRow]:
     """Every imported guideline file: the core ones first, then each add-on; within a family
     ``next.json`` first, then the dated versions newest first."""
-    rows = session.execute(select(GuidelineFile.file, GuidelineFile.family, GuidelineFile.name,
-                                  GuidelineFile.guideline_id, GuidelineFile.schema, GuidelineFile.status))
+    rows = session.execute(
+        select(
+            GuidelineFile.file,
+            GuidelineFile.family,
+            GuidelineFile.name,
+            GuidelineFile.guideline_id,
+            GuidelineFile.schema,
+            GuidelineFile.status,
+        )
+    )
     found = [GuidelineRow(f, fam, n, gid, schema, status or "") for f, fam, n, gid, schema, status in rows]
     found.sort(key=lambda r: r.name, reverse=True)  # "next.json" sorts after every date
     return sorted(found, key=lambda r: (r.family != catalog.POWERED, r.family))
@@ -481,15 +548,40 @@ def diff_guidelines(old: Guideline, new: Guideline, target: str) -> list[DiffRow
         if not change and (added or removed or flags):
             change = "tests changed"
         if change:
-            rows.append(DiffRow(name, change, was.value if was else "", now.value if now else "",
-                                added, removed, flags))
+            rows.append(
+                DiffRow(name, change, was.value if was else "", now.value if now else "", added, removed, flags)
+            )
     order = {k: i for i, k in enumerate(DIFF_KINDS)}
     return sorted(rows, key=lambda r: (order[r.change], r.capability))
 
 
 __all__ = [
-    "CAPABILITY_STATES", "COUNT_LIMIT", "DIFF_KINDS", "CapabilityRow", "CloudRow", "ComplianceView", "DiffRow",
-    "GuidelineRow", "HistoryPoint", "RunFilters", "RunPage", "RunRow", "TestRow", "capability_state", "cloud_history",
-    "cloud_runs", "diff_guidelines", "evidence_runs", "extra_tests", "list_guideline_files", "list_runs",
-    "newest_run", "passed_reports", "provenance_of", "run_compliance", "run_report", "run_row", "visible_clouds",
+    "CAPABILITY_STATES",
+    "COUNT_LIMIT",
+    "DIFF_KINDS",
+    "CapabilityRow",
+    "CloudRow",
+    "ComplianceView",
+    "DiffRow",
+    "GuidelineRow",
+    "HistoryPoint",
+    "RunFilters",
+    "RunPage",
+    "RunRow",
+    "TestRow",
+    "capability_state",
+    "cloud_history",
+    "cloud_runs",
+    "diff_guidelines",
+    "evidence_runs",
+    "extra_tests",
+    "list_guideline_files",
+    "list_runs",
+    "newest_run",
+    "passed_reports",
+    "provenance_of",
+    "run_compliance",
+    "run_report",
+    "run_row",
+    "visible_clouds",
 ]

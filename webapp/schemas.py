@@ -10,7 +10,7 @@ UPLOAD_SCHEMA: dict[str, Any] = {
     "$schema": "http://json-schema.org/draft-04/schema#",
     "title": "RefStack v1 upload document",
     "description": "Passed tests only. Every item is checked; unknown keys inside items are ignored, "
-                   "and a name repeated in one upload is stored once.",
+    "and a name repeated in one upload is stored once.",
     "type": "object",
     "properties": {
         "cpid": {"type": "string", "minLength": 1, "maxLength": MAX_CPID_LENGTH},

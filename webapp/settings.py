@@ -25,14 +25,18 @@ class Setting:
 
 
 SETTINGS: tuple[Setting, ...] = (
-    Setting("DATABASE_URL", "sqlite:///{instance}/tcup.sqlite",
-            "SQLAlchemy URL; SQLite in the instance folder by default, PostgreSQL "
-            "(postgresql://user@host/db) for production"),
+    Setting(
+        "DATABASE_URL",
+        "sqlite:///{instance}/tcup.sqlite",
+        "SQLAlchemy URL; SQLite in the instance folder by default, PostgreSQL "
+        "(postgresql://user@host/db) for production",
+    ),
     Setting("ANONYMOUS_UPLOADS", True, "accept unsigned uploads, as RefStack's enable_anonymous_upload did"),
     Setting("RESULTS_PER_PAGE", 20, "runs per page of GET /v1/results"),
     Setting("MAX_UPLOAD_BYTES", 16 * 1024 * 1024, "largest request body accepted; larger ones get a 413"),
-    Setting("RESULT_URL", "/results/{id}",
-            "link returned for a run; relative links are joined to the request's host URL"),
+    Setting(
+        "RESULT_URL", "/results/{id}", "link returned for a run; relative links are joined to the request's host URL"
+    ),
     Setting("AUTO_MIGRATE", True, "bring the database schema up to date when the app starts"),
     Setting("CORS_ORIGINS", [], "origins allowed to call the API from a browser"),
     Setting("DB_POOL_SIZE", 5, "connections kept per worker process (PostgreSQL)"),
@@ -63,7 +67,7 @@ def normalise_database_url(url: str) -> str:
     """Point bare ``postgresql://`` (and Heroku's ``postgres://``) URLs at psycopg 3."""
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
+            return "postgresql+psycopg://" + url[len(prefix) :]
     return url
 
 

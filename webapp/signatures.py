@@ -58,15 +58,19 @@ def parse_public_key(line: str | None) -> OpenSshKey:
     """Parse an OpenSSH RSA public key line, or 400 ``Malformed public key``."""
     parts = (line or "").strip().split()
     if len(parts) < 2:
-        raise ApiError(400, "Malformed public key",
-                       ["Malformed public key: expected one OpenSSH line 'ssh-rsa AAAA... [comment]'"])
+        raise ApiError(
+            400, "Malformed public key", ["Malformed public key: expected one OpenSSH line 'ssh-rsa AAAA... [comment]'"]
+        )
     try:
         key = load_ssh_public_key(f"{parts[0]} {parts[1]}".encode("ascii"))
     except (ValueError, UnsupportedAlgorithm, UnicodeEncodeError) as exc:
         raise ApiError(400, "Malformed public key", [f"Malformed public key: {exc}"]) from None
     if not isinstance(key, rsa.RSAPublicKey):
-        raise ApiError(400, "Malformed public key",
-                       ["Malformed public key: only RSA keys (ssh-rsa) can verify RSA PKCS#1 v1.5 signatures"])
+        raise ApiError(
+            400,
+            "Malformed public key",
+            ["Malformed public key: only RSA keys (ssh-rsa) can verify RSA PKCS#1 v1.5 signatures"],
+        )
     return OpenSshKey(format=parts[0], base64=parts[1], comment=" ".join(parts[2:]), key=key)
 
 
@@ -75,9 +79,14 @@ def verify(key: OpenSshKey, signature: bytes, data: bytes) -> None:
     try:
         key.key.verify(signature, data, padding.PKCS1v15(), hashes.SHA256())
     except InvalidSignature:
-        raise ApiError(400, "Signature verification failed", [
-            "Signature verification failed: X-Signature must be the RSA PKCS#1 v1.5 SHA-256 signature "
-            "of the exact body bytes sent"]) from None
+        raise ApiError(
+            400,
+            "Signature verification failed",
+            [
+                "Signature verification failed: X-Signature must be the RSA PKCS#1 v1.5 SHA-256 signature "
+                "of the exact body bytes sent"
+            ],
+        ) from None
 
 
 def verify_upload(body: bytes, signature_header: str | None, key_header: str | None) -> OpenSshKey:
@@ -92,14 +101,26 @@ def verify_registration(raw_key: str, self_signature: str) -> OpenSshKey:
     """Checks for ``POST /v1/profile/pubkeys``: format, hex, key, then the self-signature."""
     fmt = raw_key.strip().split()[0] if raw_key.strip() else ""
     if fmt not in KEY_FORMATS:
-        raise ApiError(400, "Public key has unsupported format", [
-            f"Public key has unsupported format: {fmt[:40]!r} (expected one of {', '.join(KEY_FORMATS)}; "
-            "paste only the key line, without any label)"])
+        raise ApiError(
+            400,
+            "Public key has unsupported format",
+            [
+                f"Public key has unsupported format: {fmt[:40]!r} (expected one of {', '.join(KEY_FORMATS)}; "
+                "paste only the key line, without any label)"
+            ],
+        )
     signature = parse_signature(self_signature)
     key = parse_public_key(raw_key)
     verify(key, signature, SELF_SIGNATURE_DATA)
     return key
 
 
-__all__ = ["KEY_FORMATS", "OpenSshKey", "parse_public_key", "parse_signature", "verify", "verify_registration",
-           "verify_upload"]
+__all__ = [
+    "KEY_FORMATS",
+    "OpenSshKey",
+    "parse_public_key",
+    "parse_signature",
+    "verify",
+    "verify_registration",
+    "verify_upload",
+]

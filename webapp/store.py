@@ -87,10 +87,19 @@ def _now() -> datetime:
 
 
 def _record(row: Run) -> RunRecord:
-    return RunRecord(id=row.id, cpid=row.cpid, created_at=row.created_at, duration_seconds=row.duration_seconds,
-                     verification_status=row.verification_status, meta=dict(row.meta or {}),
-                     owner_id=row.owner_id, signed=row.signed, shared=row.shared, test_count=row.test_count,
-                     has_extended=row.has_extended)
+    return RunRecord(
+        id=row.id,
+        cpid=row.cpid,
+        created_at=row.created_at,
+        duration_seconds=row.duration_seconds,
+        verification_status=row.verification_status,
+        meta=dict(row.meta or {}),
+        owner_id=row.owner_id,
+        signed=row.signed,
+        shared=row.shared,
+        test_count=row.test_count,
+        has_extended=row.has_extended,
+    )
 
 
 def save_run(session: Session, run: RunReport, new: NewRun) -> SavedRun:
@@ -111,15 +120,33 @@ def save_upload(session: Session, run: V1Upload, new: NewRun) -> SavedRun:
     public = new.owner_id is None or SHARED in meta
     # NOTE: Core inserts, not the ORM unit of work: an upload is the hot path, and this saves milliseconds.
     try:
-        pk = session.execute(insert(Run).values(
-            id=run_id, cpid=run.cpid, created_at=created_at, duration_seconds=run.duration_seconds,
-            verification_status=0, owner_id=new.owner_id, pubkey_id=new.pubkey_id, signed=new.owner_id is not None,
-            shared=SHARED in meta, public=public, meta=meta, body_sha256=new.body_sha256, test_count=len(set(ids)),
-            has_extended=new.extended_body is not None).returning(Run.pk)).scalar_one()
+        pk = session.execute(
+            insert(Run)
+            .values(
+                id=run_id,
+                cpid=run.cpid,
+                created_at=created_at,
+                duration_seconds=run.duration_seconds,
+                verification_status=0,
+                owner_id=new.owner_id,
+                pubkey_id=new.pubkey_id,
+                signed=new.owner_id is not None,
+                shared=SHARED in meta,
+                public=public,
+                meta=meta,
+                body_sha256=new.body_sha256,
+                test_count=len(set(ids)),
+                has_extended=new.extended_body is not None,
+            )
+            .returning(Run.pk)
+        ).scalar_one()
         session.execute(insert(RunTests).values(run_pk=pk, packed=testsets.pack_ids(ids)))
         if new.extended_body is not None:
-            session.execute(insert(ExtendedRun).values(run_pk=pk, document=zlib.compress(new.extended_body, 6),
-                                                       uploaded_at=created_at))
+            session.execute(
+                insert(ExtendedRun).values(
+                    run_pk=pk, document=zlib.compress(new.extended_body, 6), uploaded_at=created_at
+                )
+            )
         if public:
             _count_public(session, +1)  # last, so the counter row stays locked for the shortest time
         session.commit()
@@ -169,8 +196,9 @@ def get_run_with_tests(session: Session, run_id: str) -> tuple[RunRecord, list[i
         UUID(run_id)
     except ValueError:
         return None
-    found = session.execute(select(Run, RunTests.packed).outerjoin(RunTests, RunTests.run_pk == Run.pk)
-                            .where(Run.id == run_id)).first()
+    found = session.execute(
+        select(Run, RunTests.packed).outerjoin(RunTests, RunTests.run_pk == Run.pk).where(Run.id == run_id)
+    ).first()
     if found is None:
         return None
     row, packed = found
@@ -184,8 +212,11 @@ def names_of(session: Session, test_ids: list[int]) -> list[str]:
 
 def report_of(session: Session, record: RunRecord, test_ids: list[int]) -> RunReport:
     """The passed-tests report of a run from :func:`get_run_with_tests`."""
-    return RunReport(cpid=record.cpid, duration_seconds=record.duration_seconds,
-                     results=tuple(testsets.passed_results(session, test_ids)))
+    return RunReport(
+        cpid=record.cpid,
+        duration_seconds=record.duration_seconds,
+        results=tuple(testsets.passed_results(session, test_ids)),
+    )
 
 
 def _packed_ids(session: Session, run_id: str) -> list[int]:
@@ -211,8 +242,9 @@ def passed_report(session: Session, record: RunRecord) -> RunReport:
 
 def extended_body(session: Session, run_id: str) -> bytes | None:
     """The raw extended document of a run, or None."""
-    document = session.scalar(select(ExtendedRun.document).join(Run, Run.pk == ExtendedRun.run_pk)
-                              .where(Run.id == run_id))
+    document = session.scalar(
+        select(ExtendedRun.document).join(Run, Run.pk == ExtendedRun.run_pk).where(Run.id == run_id)
+    )
     return zlib.decompress(document) if document is not None else None
 
 
@@ -328,9 +360,10 @@ def recount(session: Session) -> int:
 
 def latest_public_runs(session: Session, *, signed_only: bool = False) -> list[RunRecord]:
     """Each cloud's newest public run (unsigned, or signed and shared): the scoring evidence."""
-    ranked = (select(Run.pk, func.row_number().over(partition_by=Run.cpid,
-                                                    order_by=(Run.created_at.desc(), Run.pk.desc())).label("n"))
-              .where(Run.public.is_(True)))
+    ranked = select(
+        Run.pk,
+        func.row_number().over(partition_by=Run.cpid, order_by=(Run.created_at.desc(), Run.pk.desc())).label("n"),
+    ).where(Run.public.is_(True))
     if signed_only:
         ranked = ranked.where(Run.signed.is_(True))
     sub = ranked.subquery()
@@ -338,7 +371,30 @@ def latest_public_runs(session: Session, *, signed_only: bool = False) -> list[R
     return [_record(r) for r in rows]
 
 
-__all__ = ["PUBLIC_META_KEYS", "ListFilters", "NewRun", "RunRecord", "SavedRun", "attach_extended", "count_runs",
-           "delete_meta", "delete_run", "extended_body", "full_report", "get_run", "get_run_with_tests",
-           "latest_public_runs", "list_runs", "names_of", "passed_cases", "passed_names", "passed_report", "recount",
-           "report_of", "save_run", "save_upload", "set_meta", "set_verification_status"]
+__all__ = [
+    "PUBLIC_META_KEYS",
+    "ListFilters",
+    "NewRun",
+    "RunRecord",
+    "SavedRun",
+    "attach_extended",
+    "count_runs",
+    "delete_meta",
+    "delete_run",
+    "extended_body",
+    "full_report",
+    "get_run",
+    "get_run_with_tests",
+    "latest_public_runs",
+    "list_runs",
+    "names_of",
+    "passed_cases",
+    "passed_names",
+    "passed_report",
+    "recount",
+    "report_of",
+    "save_run",
+    "save_upload",
+    "set_meta",
+    "set_verification_status",
+]

@@ -208,5 +208,18 @@ class WorksheetFile(Base):
     imported_at: Mapped[datetime] = mapped_column(DateTime)
 
 
-__all__ = ["ApiToken", "Base", "ExtendedRun", "Group", "GroupMember", "GuidelineFile", "PubKey", "Run",
-           "RunCount", "RunTests", "TestCase", "User", "WorksheetFile"]
+__all__ = [
+    "ApiToken",
+    "Base",
+    "ExtendedRun",
+    "Group",
+    "GroupMember",
+    "GuidelineFile",
+    "PubKey",
+    "Run",
+    "RunCount",
+    "RunTests",
+    "TestCase",
+    "User",
+    "WorksheetFile",
+]

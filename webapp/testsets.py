@@ -83,8 +83,9 @@ def resolve_cases(session: Session, cases: Sequence[Case]) -> list[int]:
     ids = [known.get(case) for case in cases]
     if None not in ids:
         return ids  # type: ignore[return-value]
-    missing = {case_key(name, uuid): (name, uuid)
-               for (name, uuid), case_id in zip(cases, ids, strict=True) if case_id is None}
+    missing = {
+        case_key(name, uuid): (name, uuid) for (name, uuid), case_id in zip(cases, ids, strict=True) if case_id is None
+    }
     found = _load(session, cache, list(missing))
     new = sorted(k for k in missing if k not in found)
     if new:
@@ -102,8 +103,9 @@ def _load(session: Session, cache: _Cache, keys: list[str]) -> dict[str, int]:
     """Look keys up, caching what is found; returns key -> id."""
     found: dict[str, int] = {}
     for chunk in _chunks(keys):
-        rows = session.execute(select(TestCase.id, TestCase.key_sha1, TestCase.name, TestCase.uuid)
-                               .where(TestCase.key_sha1.in_(chunk)))
+        rows = session.execute(
+            select(TestCase.id, TestCase.key_sha1, TestCase.name, TestCase.uuid).where(TestCase.key_sha1.in_(chunk))
+        )
         for case_id, key, name, uuid in rows:
             cache.add(case_id, (name, uuid))
             found[key] = case_id
@@ -117,8 +119,9 @@ def cases_of(session: Session, ids: Iterable[int]) -> list[Case]:
     found: dict[int, Case] = {}
     unknown = [i for i in ids if i not in cache.by_id]
     for chunk in _chunks(unknown):
-        rows = session.execute(select(TestCase.id, TestCase.key_sha1, TestCase.name, TestCase.uuid)
-                               .where(TestCase.id.in_(chunk)))
+        rows = session.execute(
+            select(TestCase.id, TestCase.key_sha1, TestCase.name, TestCase.uuid).where(TestCase.id.in_(chunk))
+        )
         for case_id, _key, name, uuid in rows:
             cache.add(case_id, (name, uuid))
             found[case_id] = (name, uuid)
@@ -177,8 +180,16 @@ def normalise_uuid(uuid: UUID | None) -> str | None:
 
 def _chunks(items: list[str] | list[int]) -> Iterable[list]:  # type: ignore[type-arg]
     for start in range(0, len(items), _CHUNK):
-        yield items[start:start + _CHUNK]
+        yield items[start : start + _CHUNK]
 
 
-__all__ = ["Case", "case_key", "cases_of", "normalise_uuid", "pack_ids", "passed_results",
-           "resolve_cases", "unpack_ids"]
+__all__ = [
+    "Case",
+    "case_key",
+    "cases_of",
+    "normalise_uuid",
+    "pack_ids",
+    "passed_results",
+    "resolve_cases",
+    "unpack_ids",
+]

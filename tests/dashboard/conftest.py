@@ -31,11 +31,25 @@ from webapp import accounts, catalog, create_app
 from webapp.database import database
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--disable-quic", "--no-first-run"]
-GUIDELINES = ("2020.06.json", "2019.11.json", "2018.02.json", "next.json", "add-ons/dns.2020.06.json",
-              "add-ons/orchestration.2020.06.json", "working_materials/scoring.txt",
-              "working_materials/scoring_dns.txt")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-quic",
+    "--no-first-run",
+]
+GUIDELINES = (
+    "2020.06.json",
+    "2019.11.json",
+    "2018.02.json",
+    "next.json",
+    "add-ons/dns.2020.06.json",
+    "add-ons/orchestration.2020.06.json",
+    "working_materials/scoring.txt",
+    "working_materials/scoring_dns.txt",
+)
 
 
 @dataclass
@@ -59,8 +73,13 @@ def owner_key() -> rsa.RSAPrivateKey:
 
 
 def _configure(app_url: str, interop: Path, tmp: Path) -> tuple[Flask, dict[str, str]]:
-    app = create_app({"DATABASE_URL": app_url, "TESTING": True,
-                      "SCORING_WORKSHEET": str(interop / "working_materials" / "scoring.txt")})
+    app = create_app(
+        {
+            "DATABASE_URL": app_url,
+            "TESTING": True,
+            "SCORING_WORKSHEET": str(interop / "working_materials" / "scoring.txt"),
+        }
+    )
     folder = tmp / "guidelines"
     for name in GUIDELINES:
         link = folder / name
@@ -76,8 +95,12 @@ def _configure(app_url: str, interop: Path, tmp: Path) -> tuple[Flask, dict[str,
 
 
 @pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def site(request: pytest.FixtureRequest, interop_dir: Path, owner_key: rsa.RSAPrivateKey,
-         tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+def site(
+    request: pytest.FixtureRequest,
+    interop_dir: Path,
+    owner_key: rsa.RSAPrivateKey,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Site]:
     """The world, uploaded through the Flask test client, on SQLite and PostgreSQL."""
     tmp = tmp_path_factory.mktemp("dashboard")
     server = request.getfixturevalue("postgres_server") if request.param == "postgresql" else None
@@ -98,8 +121,9 @@ def site(request: pytest.FixtureRequest, interop_dir: Path, owner_key: rsa.RSAPr
 
 
 @pytest.fixture(scope="module")
-def live_site(interop_dir: Path, owner_key: rsa.RSAPrivateKey,
-              tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+def live_site(
+    interop_dir: Path, owner_key: rsa.RSAPrivateKey, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Site]:
     """The world uploaded over HTTP to the collector served on loopback (SQLite)."""
     from werkzeug.serving import make_server
 
@@ -110,6 +134,7 @@ def live_site(interop_dir: Path, owner_key: rsa.RSAPrivateKey,
     thread.start()
     url = f"http://127.0.0.1:{server.server_port}"
     with requests.Session() as http:
+
         def send(method: str, path: str, body: bytes, headers: dict[str, str]) -> tuple[int, Any]:
             response = http.request(method, url + path, data=body, headers=headers, timeout=60)
             return response.status_code, response.json() if response.content else None

@@ -181,10 +181,18 @@ def test_every_page_fits_a_360_px_screen(browser: Any, live_site: Site, artifact
     try:
         t = Tab(context, live_site, artifacts)
         runs = live_site.world.runs
-        for shot, path in (("results", "/results"), ("run", f"/results/{runs['alpha_2']}"),
-                           ("guidelines", "/guidelines"), ("guideline", "/guidelines/2020.06.json"),
-                           ("diff", "/guidelines/diff"), ("scoring", "/scoring"), ("clouds", "/clouds"),
-                           ("cloud", f"/clouds/{ALPHA}"), ("signin", "/signin"), ("xss", f"/results/{runs['xss']}")):
+        for shot, path in (
+            ("results", "/results"),
+            ("run", f"/results/{runs['alpha_2']}"),
+            ("guidelines", "/guidelines"),
+            ("guideline", "/guidelines/2020.06.json"),
+            ("diff", "/guidelines/diff"),
+            ("scoring", "/scoring"),
+            ("clouds", "/clouds"),
+            ("cloud", f"/clouds/{ALPHA}"),
+            ("signin", "/signin"),
+            ("xss", f"/results/{runs['xss']}"),
+        ):
             page = t.open(path, f"360-{shot}")
             width = page.evaluate("document.documentElement.scrollWidth")
             assert width <= 360, (path, width)
@@ -211,8 +219,9 @@ def test_filters_work_without_javascript(browser: Any, live_site: Site, artifact
         context.close()
 
 
-def test_downloads_match_the_api_and_the_worksheet(tab: Any, live_site: Site, interop_dir: Path,
-                                                    tmp_path: Path) -> None:
+def test_downloads_match_the_api_and_the_worksheet(
+    tab: Any, live_site: Site, interop_dir: Path, tmp_path: Path
+) -> None:
     t = tab("owner")
     page = t.open("/guidelines/2020.06.json?target=platform", "19-guideline-downloads")
     with page.expect_download() as info:

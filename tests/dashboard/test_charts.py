@@ -33,8 +33,10 @@ def test_summary_bar_splits_by_state() -> None:
 
 
 def test_run_history_links_each_run_and_marks_the_target() -> None:
-    columns = [charts.Column(label=f"2020-0{i}-01", value=v, good=v == 10, href=f"/results/{i}?a=1&b={EVIL}")
-               for i, v in enumerate((4, 10, 7), start=1)]
+    columns = [
+        charts.Column(label=f"2020-0{i}-01", value=v, good=v == 10, href=f"/results/{i}?a=1&b={EVIL}")
+        for i, v in enumerate((4, 10, 7), start=1)
+    ]
     root = parse(charts.run_history(columns, maximum=10, label=EVIL))
     links = root.findall(f"{SVG}a")
     assert [a.get("href") for a in links][0] == f"/results/1?a=1&b={EVIL}"
@@ -46,12 +48,36 @@ def test_run_history_links_each_run_and_marks_the_target() -> None:
 
 
 def test_heatmap_marks_cells_rows_and_the_cutoff() -> None:
-    rows = [charts.HeatRow(name=EVIL, marks=("1", "0", "?", "*"), total=74, star=True, must_pass=True,
-                           vetoed=False, incomplete=False, note="required"),
-            charts.HeatRow(name="vetoed-one", marks=("1", "1", "1", "1"), total=0, star=False, must_pass=False,
-                           vetoed=True, incomplete=False),
-            charts.HeatRow(name="unfinished", marks=("1", "?", "1", "1"), total=-30, star=False, must_pass=False,
-                           vetoed=False, incomplete=True)]
+    rows = [
+        charts.HeatRow(
+            name=EVIL,
+            marks=("1", "0", "?", "*"),
+            total=74,
+            star=True,
+            must_pass=True,
+            vetoed=False,
+            incomplete=False,
+            note="required",
+        ),
+        charts.HeatRow(
+            name="vetoed-one",
+            marks=("1", "1", "1", "1"),
+            total=0,
+            star=False,
+            must_pass=False,
+            vetoed=True,
+            incomplete=False,
+        ),
+        charts.HeatRow(
+            name="unfinished",
+            marks=("1", "?", "1", "1"),
+            total=-30,
+            star=False,
+            must_pass=False,
+            vetoed=False,
+            incomplete=True,
+        ),
+    ]
     svg = charts.heatmap(rows, ["A", "B", "C", EVIL], cutoff=74, label="marks")
     root = parse(svg)
     groups = root.findall(f"{SVG}g")
@@ -64,8 +90,10 @@ def test_heatmap_marks_cells_rows_and_the_cutoff() -> None:
 
 
 def test_rate_bars_show_missing_data_and_the_threshold() -> None:
-    bars = [charts.Bar(name="a", value=0.75, note="3 of 4 clouds", highlight=True),
-            charts.Bar(name="b", value=None, note="0 of 4 clouds")]
+    bars = [
+        charts.Bar(name="a", value=0.75, note="3 of 4 clouds", highlight=True),
+        charts.Bar(name="b", value=None, note="0 of 4 clouds"),
+    ]
     root = parse(charts.rate_bars(bars, threshold=0.5, label="rates"))
     text = "".join(root.itertext())
     assert "75% 3 of 4 clouds" in text and "no data" in text and "threshold 50%" in text

@@ -57,9 +57,19 @@ def listed_runs(page: str) -> set[str]:
 
 def pages(site: Site) -> list[str]:
     runs = site.world.runs
-    return ["/", "/results?signed=yes", f"/results?cpid={ALPHA}", "/guidelines", "/guidelines/2020.06.json",
-            "/guidelines/diff", "/scoring", "/clouds", f"/clouds/{ALPHA}", f"/clouds/{BETA}",
-            *(f"/results/{runs[name]}" for name in ("alpha_1", "alpha_2", "beta_2", "xss", "dns"))]
+    return [
+        "/",
+        "/results?signed=yes",
+        f"/results?cpid={ALPHA}",
+        "/guidelines",
+        "/guidelines/2020.06.json",
+        "/guidelines/diff",
+        "/scoring",
+        "/clouds",
+        f"/clouds/{ALPHA}",
+        f"/clouds/{BETA}",
+        *(f"/results/{runs[name]}" for name in ("alpha_1", "alpha_2", "beta_2", "xss", "dns")),
+    ]
 
 
 def test_every_page_renders_for_everyone(site: Site) -> None:
@@ -76,8 +86,14 @@ def test_templates_use_no_undefined_name(site: Site) -> None:
     environment.cache = None  # compile again, strictly
     try:
         for party in PARTIES:
-            for path in [*pages(site), "/signin", "/scoring?worksheet=nope", "/results?start_date=x",
-                         f"/results/{site.world.runs['alpha_3']}", "/clouds/nowhere"]:
+            for path in [
+                *pages(site),
+                "/signin",
+                "/scoring?worksheet=nope",
+                "/results?start_date=x",
+                f"/results/{site.world.runs['alpha_3']}",
+                "/clouds/nowhere",
+            ]:
                 site.app.test_client().get(path, headers=site.headers(party)).get_data()
     finally:
         environment.undefined = saved
@@ -122,13 +138,18 @@ def test_run_page_numbers_are_the_apis(site: Site) -> None:
     """The summary comes from the same evaluate() and to_dict() as GET /v1/results/<id>/compliance."""
     run = site.world.runs["alpha_2"]
     for party in PARTIES:
-        api = site.app.test_client().get(f"/v1/results/{run}/compliance?guideline=2020.06&target=platform",
-                                         headers=site.headers(party)).get_json()
+        api = (
+            site.app.test_client()
+            .get(f"/v1/results/{run}/compliance?guideline=2020.06&target=platform", headers=site.headers(party))
+            .get_json()
+        )
         required = api["required"]
         page = get(site, f"/results/{run}?guideline=2020.06.json&target=platform", party)
-        expected = (f"required tests passed {required['passed']} of {required['count']} ({required['percent']} %),\n"
-                    f"  {required['percent_non_flagged']} % of the non-flagged ones; {required['distinct_passed']} of "
-                    f"{required['distinct_tests']} distinct tests.")
+        expected = (
+            f"required tests passed {required['passed']} of {required['count']} ({required['percent']} %),\n"
+            f"  {required['percent_non_flagged']} % of the non-flagged ones; {required['distinct_passed']} of "
+            f"{required['distinct_tests']} distinct tests."
+        )
         assert expected in page, party
         assert f"RefStack-compatible compliance: <strong>{api['verdict']}</strong>" in page
         complete = sum(c["complete"] for c in api["capabilities"] if c["status"] == "required")
@@ -142,7 +163,8 @@ def test_run_page_follows_the_chosen_guideline_and_target(site: Site) -> None:
     dns = get(site, f"/results/{site.world.runs['dns']}")  # meta: 2020.06.json + dns -> the add-on file
     assert "dns.2020.06.json" in dns and "RefStack-compatible compliance: <strong>YES</strong>" in dns
     assert "2018.02.json has no target &#39;dns&#39;; showing platform" in get(
-        site, f"/results/{run}?guideline=2018.02.json&target=dns")
+        site, f"/results/{run}?guideline=2018.02.json&target=dns"
+    )
 
 
 def test_the_foundation_sees_what_is_ready_to_verify(site: Site) -> None:
@@ -192,8 +214,17 @@ def test_downloads(site: Site) -> None:
     assert client.get(f"/results/{run}/extended.json", headers=site.headers("other")).status_code == 403
 
 
-@pytest.mark.parametrize("query", ["target=platform&type=required", "target=object", "", "target=dns",
-                                   "target=compute&type=required&alias=false&flag=false", "target=nowhere"])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "target=platform&type=required",
+        "target=object",
+        "",
+        "target=dns",
+        "target=compute&type=required&alias=false&flag=false",
+        "target=nowhere",
+    ],
+)
 def test_test_list_download_is_the_text_endpoint(site: Site, query: str) -> None:
     client = site.app.test_client()
     mine = client.get(f"/guidelines/2020.06.json/tests.txt?{query}")
@@ -287,8 +318,12 @@ def test_scoring_page_and_downloads(site: Site, interop_dir: Path) -> None:
     assert "<strong>4</strong> clouds with public runs" in page
     row = re.search(r'<tr id="score-network-floating-ips-create"[^>]*>.*?</tr>', page, re.S)
     assert row and '<td class="num total">74*</td>' in row.group(0)
-    below = re.search(r'<tr data-kind="required-below-cutoff"><th scope="row" class="name">compute-images-create</th>'
-                      r".*?<td class=\"num\">72</td>", page, re.S)
+    below = re.search(
+        r'<tr data-kind="required-below-cutoff"><th scope="row" class="name">compute-images-create</th>'
+        r".*?<td class=\"num\">72</td>",
+        page,
+        re.S,
+    )
     assert below, "compute-images-create (72, required) is a score-against-status disagreement"
     vetoed = re.search(r'<tr id="score-network-extensions-provider-[^"]*" class="[^"]*vetoed', page)
     assert vetoed

@@ -39,10 +39,12 @@ FAILED_CAP, MISSING_CAP, FLAGGED_CAP = "compute-servers-create", "identity-v3-to
 SECRET = "SECRET-REASON: Quota exceeded for instances"
 PRIVATE = "PRIVATE-REASON: only the owner sees this"
 TEMPEST = "41.0.0"
-XSS_NAMES = ('tempest.api.evil.Test.test_<script>window.__xss=1</script>',
-             'tempest.api.evil.Test.test_"><img src=x onerror="window.__xss=2">',
-             "tempest.api.evil.Test.test_</textarea><svg onload=window.__xss=3>")
-XSS_META = '<b>bold</b><script>window.__xss=4</script>'
+XSS_NAMES = (
+    "tempest.api.evil.Test.test_<script>window.__xss=1</script>",
+    'tempest.api.evil.Test.test_"><img src=x onerror="window.__xss=2">',
+    "tempest.api.evil.Test.test_</textarea><svg onload=window.__xss=3>",
+)
+XSS_META = "<b>bold</b><script>window.__xss=4</script>"
 
 
 @dataclass
@@ -65,26 +67,40 @@ def load(interop: Path, name: str) -> Guideline:
     return load_guideline_text((interop / name).read_text(encoding="utf-8"), source=name)
 
 
-def _cases(guideline: Guideline, target: str, *, skip: Callable[[str, Any], bool] = lambda c, e: False,
-           fail: dict[str, str] | None = None) -> list[CaseResult]:
+def _cases(
+    guideline: Guideline,
+    target: str,
+    *,
+    skip: Callable[[str, Any], bool] = lambda c, e: False,
+    fail: dict[str, str] | None = None,
+) -> list[CaseResult]:
     cases: dict[str, CaseResult] = {}
     for cap, entry in guideline.entries_for(target, [Status.REQUIRED]):
         if skip(cap, entry):
             continue
         reason = (fail or {}).get(entry.name)
-        cases[entry.name] = CaseResult(test_id=entry.name, idempotent_id=entry.uuid,
-                                       outcome=Outcome.FAIL if reason else Outcome.SUCCESS, reason=reason)
+        cases[entry.name] = CaseResult(
+            test_id=entry.name,
+            idempotent_id=entry.uuid,
+            outcome=Outcome.FAIL if reason else Outcome.SUCCESS,
+            reason=reason,
+        )
     return list(cases.values())
 
 
 def _run(cpid: str, cases: list[CaseResult], *, started: str) -> RunReport:
-    provenance = Provenance(tempest_version=TEMPEST, tcup_version="0.1.0", guideline="2020.06", target="platform",
-                            started_at=started, plugins=(("designate-tempest-plugin", "0.19.0"),))
+    provenance = Provenance(
+        tempest_version=TEMPEST,
+        tcup_version="0.1.0",
+        guideline="2020.06",
+        target="platform",
+        started_at=started,
+        plugins=(("designate-tempest-plugin", "0.19.0"),),
+    )
     return RunReport(cpid=cpid, duration_seconds=1830, results=tuple(cases), provenance=provenance)
 
 
-def build_world(send: Send, interop: Path, *, owner_key: rsa.RSAPrivateKey,
-                tokens: dict[str, str]) -> World:
+def build_world(send: Send, interop: Path, *, owner_key: rsa.RSAPrivateKey, tokens: dict[str, str]) -> World:
     """Register the owner's key and upload every run through ``send``; ``tokens`` holds
     ``owner``, ``other`` and ``foundation`` API tokens."""
     world = World(tokens=dict(tokens))
@@ -92,8 +108,9 @@ def build_world(send: Send, interop: Path, *, owner_key: rsa.RSAPrivateKey,
     world.required = [n for n, s in g.target_statuses("platform").items() if s is Status.REQUIRED]
     owner = {"Authorization": f"Bearer {tokens['owner']}"}
     foundation = {"Authorization": f"Bearer {tokens['foundation']}"}
-    key_doc = json.dumps({"raw_key": openssh_line(owner_key, "owner@laptop"),
-                          "self_signature": self_signature(owner_key)}).encode()
+    key_doc = json.dumps(
+        {"raw_key": openssh_line(owner_key, "owner@laptop"), "self_signature": self_signature(owner_key)}
+    ).encode()
     status, answer = send("POST", "/v1/profile/pubkeys", key_doc, {**owner, "Content-Type": "application/json"})
     assert status == 201, answer
 
@@ -117,11 +134,22 @@ def build_world(send: Send, interop: Path, *, owner_key: rsa.RSAPrivateKey,
     failing = next(e.name for e in g.capabilities[FAILED_CAP].tests if not e.flagged)
     flagged = next(e.name for e in g.capabilities[FLAGGED_CAP].tests if e.flagged)
     upload("alpha_1", _run(ALPHA, _cases(g, "platform"), started="2020-07-01T10:00:00Z"), key=owner_key, extended=True)
-    upload("alpha_2", _run(ALPHA, _cases(g, "platform", fail={failing: SECRET},
-                                         skip=lambda c, e: c == MISSING_CAP or e.name == flagged),
-                           started="2020-08-01T10:00:00Z"), key=owner_key, extended=True)
-    upload("alpha_3", _run(ALPHA, _cases(g, "platform", fail={failing: PRIVATE}), started="2020-09-01T10:00:00Z"),
-           key=owner_key, extended=True)
+    upload(
+        "alpha_2",
+        _run(
+            ALPHA,
+            _cases(g, "platform", fail={failing: SECRET}, skip=lambda c, e: c == MISSING_CAP or e.name == flagged),
+            started="2020-08-01T10:00:00Z",
+        ),
+        key=owner_key,
+        extended=True,
+    )
+    upload(
+        "alpha_3",
+        _run(ALPHA, _cases(g, "platform", fail={failing: PRIVATE}), started="2020-09-01T10:00:00Z"),
+        key=owner_key,
+        extended=True,
+    )
     upload("beta_1", _run(BETA, _cases(g, "platform"), started=""))
     upload("beta_2", _run(BETA, _cases(g, "platform", skip=lambda c, e: not c.startswith("compute-")), started=""))
     xss_cases = [*_cases(g, "platform"), *(CaseResult(test_id=n) for n in XSS_NAMES)]
@@ -131,8 +159,12 @@ def build_world(send: Send, interop: Path, *, owner_key: rsa.RSAPrivateKey,
         meta(name, owner, shared="true", guideline="2020.06.json", target="platform")
     meta("xss", foundation, guideline="2020.06.json", target=XSS_META)
     meta("dns", foundation, guideline="2020.06.json", target="dns")
-    status, answer = send("PUT", f"/v1/results/{world.runs['alpha_1']}", b'{"verification_status": 1}',
-                          {**foundation, "Content-Type": "application/json"})
+    status, answer = send(
+        "PUT",
+        f"/v1/results/{world.runs['alpha_1']}",
+        b'{"verification_status": 1}',
+        {**foundation, "Content-Type": "application/json"},
+    )
     assert status == 201, answer
     return world
 
@@ -142,5 +174,22 @@ PUBLIC_STATES = {FAILED_CAP: "missing", MISSING_CAP: "missing", FLAGGED_CAP: "fl
 PRIVILEGED_STATES = {FAILED_CAP: "failed", MISSING_CAP: "missing", FLAGGED_CAP: "flagged"}
 
 
-__all__ = ["ALPHA", "BETA", "DNS_CPID", "FAILED_CAP", "FLAGGED_CAP", "MISSING_CAP", "PRIVATE", "SECRET", "TEMPEST",
-           "PRIVILEGED_STATES", "PUBLIC_STATES", "World", "XSS_CPID", "XSS_META", "XSS_NAMES", "build_world", "load"]
+__all__ = [
+    "ALPHA",
+    "BETA",
+    "DNS_CPID",
+    "FAILED_CAP",
+    "FLAGGED_CAP",
+    "MISSING_CAP",
+    "PRIVATE",
+    "SECRET",
+    "TEMPEST",
+    "PRIVILEGED_STATES",
+    "PUBLIC_STATES",
+    "World",
+    "XSS_CPID",
+    "XSS_META",
+    "XSS_NAMES",
+    "build_world",
+    "load",
+]

@@ -68,8 +68,13 @@ def collector(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Collector]:
     app = webapp.create_app({"DATABASE_URL": f"sqlite:///{root}/tcup.sqlite", "TESTING": True})
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     key_file = root / "id_rsa"
-    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.OpenSSH,
-                                           serialization.BestAvailableEncryption(KEY_PASSPHRASE.encode())))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.OpenSSH,
+            serialization.BestAvailableEncryption(KEY_PASSPHRASE.encode()),
+        )
+    )
     line = key.public_key().public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH)
     with database(app).sessions() as sess:
         account = accounts.create_user(sess, openid="https://openid.example/vendor")
@@ -97,8 +102,9 @@ def tcup_env(cloud: DevcloudHandle, tempest_python: str, **extra: str) -> dict[s
 
 def tcup(*args: str, env: dict[str, str], timeout: float = 900, **kwargs: Any) -> subprocess.CompletedProcess[str]:
     """Run ``python -m tcup ARGS`` and capture its output."""
-    return subprocess.run([sys.executable, "-m", "tcup", *args], env=env, capture_output=True, text=True,
-                          timeout=timeout, **kwargs)
+    return subprocess.run(
+        [sys.executable, "-m", "tcup", *args], env=env, capture_output=True, text=True, timeout=timeout, **kwargs
+    )
 
 
 def selection_args(interop_dir: Path, capabilities: tuple[str, ...] = CAPABILITIES) -> list[str]:
@@ -115,8 +121,13 @@ def secrets_of(cloud: DevcloudHandle) -> list[str]:
 
 
 @pytest.fixture(scope="session")
-def interop_run(devcloud: DevcloudHandle, tempest_python: str, interop_dir: Path, collector: Collector,
-                tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.CompletedProcess[str], Path]:
+def interop_run(
+    devcloud: DevcloudHandle,
+    tempest_python: str,
+    interop_dir: Path,
+    collector: Collector,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> tuple[subprocess.CompletedProcess[str], Path]:
     """One full run, signed upload of both documents, debug logging on (``-vv``) to test redaction.
 
     Session-scoped and requested by the tests that interrupt runs, so it runs before them: an
@@ -125,7 +136,20 @@ def interop_run(devcloud: DevcloudHandle, tempest_python: str, interop_dir: Path
     """
     output = tmp_path_factory.mktemp("run") / "out"
     env = tcup_env(devcloud, tempest_python, TCUP_KEY_PASSPHRASE=collector.passphrase)
-    proc = tcup("-vv", "run", *selection_args(interop_dir), "--accounts-file", str(devcloud.accounts_yaml),
-                "--output", str(output), "--upload", collector.url, "--sign", str(collector.key_file),
-                "--extended", "-y", env=env)
+    proc = tcup(
+        "-vv",
+        "run",
+        *selection_args(interop_dir),
+        "--accounts-file",
+        str(devcloud.accounts_yaml),
+        "--output",
+        str(output),
+        "--upload",
+        collector.url,
+        "--sign",
+        str(collector.key_file),
+        "--extended",
+        "-y",
+        env=env,
+    )
     return proc, output

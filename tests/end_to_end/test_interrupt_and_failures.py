@@ -35,14 +35,31 @@ def _finished_tests(stream: Path) -> int:
         return 0
 
 
-def _objectstore_run_past(cloud: DevcloudHandle, tempest_python: str, interop_dir: Path, output: Path,
-                          *options: str, finished: int = 3) -> subprocess.Popen[str]:
+def _objectstore_run_past(
+    cloud: DevcloudHandle, tempest_python: str, interop_dir: Path, output: Path, *options: str, finished: int = 3
+) -> subprocess.Popen[str]:
     """Start ``tcup run`` of the object-storage capabilities; return once ``finished`` tests are done."""
-    proc = subprocess.Popen([sys.executable, "-m", "tcup", "run", *selection_args(interop_dir, ("objectstore-*",)),
-                             "--accounts-file", str(cloud.accounts_yaml), "--output", str(output),
-                             "--concurrency", "1", "--no-progress", *options],
-                            env=tcup_env(cloud, tempest_python), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "tcup",
+            "run",
+            *selection_args(interop_dir, ("objectstore-*",)),
+            "--accounts-file",
+            str(cloud.accounts_yaml),
+            "--output",
+            str(output),
+            "--concurrency",
+            "1",
+            "--no-progress",
+            *options,
+        ],
+        env=tcup_env(cloud, tempest_python),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     deadline = time.monotonic() + 300
     while _finished_tests(output / "tempest.subunit") < finished:
         assert proc.poll() is None, proc.communicate()
@@ -51,8 +68,9 @@ def _objectstore_run_past(cloud: DevcloudHandle, tempest_python: str, interop_di
     return proc
 
 
-def test_sigint_mid_run_leaves_partial_results(devcloud: DevcloudHandle, tempest_python: str, interop_dir: Path,
-                                               tmp_path: Path, interop_run: object) -> None:
+def test_sigint_mid_run_leaves_partial_results(
+    devcloud: DevcloudHandle, tempest_python: str, interop_dir: Path, tmp_path: Path, interop_run: object
+) -> None:
     # interop_run: the full run must happen before this one leaves Tempest's resources behind
     output = tmp_path / "out"
     proc = _objectstore_run_past(devcloud, tempest_python, interop_dir, output)
@@ -68,13 +86,23 @@ def test_sigint_mid_run_leaves_partial_results(devcloud: DevcloudHandle, tempest
     assert (output / "compliance.json").is_file()
 
 
-def test_upload_to_a_dead_server_keeps_the_results(devcloud: DevcloudHandle, tempest_python: str, interop_dir: Path,
-                                                   tmp_path: Path) -> None:
+def test_upload_to_a_dead_server_keeps_the_results(
+    devcloud: DevcloudHandle, tempest_python: str, interop_dir: Path, tmp_path: Path
+) -> None:
     output = tmp_path / "out"
     url = _dead_server()
-    proc = tcup("run", *selection_args(interop_dir, ("identity-v3-tokens-create",)),
-                "--accounts-file", str(devcloud.accounts_yaml), "--output", str(output),
-                "--upload", url, "-y", env=tcup_env(devcloud, tempest_python))
+    proc = tcup(
+        "run",
+        *selection_args(interop_dir, ("identity-v3-tokens-create",)),
+        "--accounts-file",
+        str(devcloud.accounts_yaml),
+        "--output",
+        str(output),
+        "--upload",
+        url,
+        "-y",
+        env=tcup_env(devcloud, tempest_python),
+    )
     assert proc.returncode == 2, proc.stderr[-2000:]
     assert "stayed unreachable" in proc.stderr
     kept = output / "refstack.json"
@@ -85,8 +113,7 @@ def test_upload_to_a_dead_server_keeps_the_results(devcloud: DevcloudHandle, tem
     assert len(loads_v1(kept.read_bytes()).results) == 1
 
 
-def test_a_cloud_that_dies_mid_run_leaves_every_output(tempest_python: str, interop_dir: Path,
-                                                       tmp_path: Path) -> None:
+def test_a_cloud_that_dies_mid_run_leaves_every_output(tempest_python: str, interop_dir: Path, tmp_path: Path) -> None:
     """A private devcloud, stopped once three tests have finished: the rest fail, nothing is lost."""
     from tcup.devcloud import start_devcloud, stop_devcloud
     from tests.cloud_fixtures import free_port_base

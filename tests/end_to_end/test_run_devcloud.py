@@ -82,8 +82,9 @@ def test_results_reached_the_collector(interop_run: tuple[Any, Path], collector:
     assert loads_extended(full.content) == loads_extended((output / "run.json").read_bytes())
 
 
-def test_no_secret_in_any_output_or_log(interop_run: tuple[Any, Path], devcloud: DevcloudHandle,
-                                        collector: Collector) -> None:
+def test_no_secret_in_any_output_or_log(
+    interop_run: tuple[Any, Path], devcloud: DevcloudHandle, collector: Collector
+) -> None:
     proc, output = interop_run
     secrets = [*secrets_of(devcloud), collector.passphrase]
     captured = {"stdout": proc.stdout.encode(), "stderr": proc.stderr.encode()}

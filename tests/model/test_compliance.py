@@ -13,8 +13,11 @@ from interop_model.guideline_loader import load_guideline_text
 from interop_model.guidelines import Guideline, Status
 from interop_model.results import CaseResult, Outcome, RunReport
 
-PLATFORMS = {"platform": "OpenStack Powered Platform", "compute": "OpenStack Powered Compute",
-             "object": "OpenStack Powered Storage"}
+PLATFORMS = {
+    "platform": "OpenStack Powered Platform",
+    "compute": "OpenStack Powered Compute",
+    "object": "OpenStack Powered Storage",
+}
 ORDER = ["required", "advisory", "deprecated", "removed"]
 
 
@@ -23,8 +26,11 @@ def refstack_verdict(data: dict, target: str, passed: set[str]) -> tuple[bool, d
     schema = data.get("schema") or data["metadata"]["schema"]
     caps: dict[str, str] = {}
     if schema == "2.0":
-        comps = ([c["name"] for c in data["platforms"][PLATFORMS[target]]["components"]]
-                 if "platforms" in data else [f"os_powered_{target}"])
+        comps = (
+            [c["name"] for c in data["platforms"][PLATFORMS[target]]["components"]]
+            if "platforms" in data
+            else [f"os_powered_{target}"]
+        )
         for comp in comps:
             for status, names in data["components"][comp]["capabilities"].items():
                 for n in names:
@@ -81,11 +87,20 @@ def all_names(data: dict) -> list[str]:
     return sorted(set(names))
 
 
-@pytest.mark.parametrize(("name", "target"), [
-    ("2020.06.json", "platform"), ("2020.06.json", "object"), ("2018.02.json", "compute"),
-    ("2017.09.json", "platform"), ("2016.01.json", "object"), ("2015.03.json", "platform"),
-    ("2015.05.json", "compute"), ("add-ons/dns.2020.06.json", "dns"), ("next.json", "platform"),
-])
+@pytest.mark.parametrize(
+    ("name", "target"),
+    [
+        ("2020.06.json", "platform"),
+        ("2020.06.json", "object"),
+        ("2018.02.json", "compute"),
+        ("2017.09.json", "platform"),
+        ("2016.01.json", "object"),
+        ("2015.03.json", "platform"),
+        ("2015.05.json", "compute"),
+        ("add-ons/dns.2020.06.json", "dns"),
+        ("next.json", "platform"),
+    ],
+)
 def test_verdict_equals_refstack_on_random_runs(interop_dir: Path, name: str, target: str) -> None:
     g, data = load(interop_dir, name)
     names = all_names(data)
@@ -98,7 +113,11 @@ def test_verdict_equals_refstack_on_random_runs(interop_dir: Path, name: str, ta
             req = report.totals[Status.REQUIRED]
             assert report.refstack_compliant == verdict
             assert (req.count, req.passed, req.flag_pass, req.flag_fail) == (
-                counts["count"], counts["passed"], counts["flagPass"], counts["flagFail"])
+                counts["count"],
+                counts["passed"],
+                counts["flagPass"],
+                counts["flagFail"],
+            )
 
 
 def test_all_required_non_flagged_passed_is_compliant(interop_dir: Path) -> None:
@@ -131,8 +150,7 @@ def test_renamed_test_passes_by_id_but_not_by_refstack_rule(interop_dir: Path) -
     victim = entries[0]
     assert victim.uuid is not None and not victim.aliases
     results = [CaseResult(test_id=e.name, idempotent_id=e.uuid) for e in entries if e.name != victim.name]
-    results.append(CaseResult(test_id="tempest.api.object_storage.renamed.NewName.test_it",
-                              idempotent_id=victim.uuid))
+    results.append(CaseResult(test_id="tempest.api.object_storage.renamed.NewName.test_it", idempotent_id=victim.uuid))
     report = evaluate(g, "object", RunReport(cpid="c", duration_seconds=1, results=tuple(results)))
     assert not report.refstack_compliant  # RefStack matches names only
     assert report.compliant_by_id
@@ -153,8 +171,10 @@ def test_alias_counts_as_passed(interop_dir: Path) -> None:
 def test_failures_and_skips_from_extended_runs(interop_dir: Path) -> None:
     g, _ = load(interop_dir, "2020.06.json")
     tests = g.capabilities["identity-v3-tokens-create"].tests
-    results = (CaseResult(test_id=tests[0].name, outcome=Outcome.FAIL, reason="401 Unauthorized"),
-               *(CaseResult(test_id=t.name, outcome=Outcome.SKIP, reason="not configured") for t in tests[1:]))
+    results = (
+        CaseResult(test_id=tests[0].name, outcome=Outcome.FAIL, reason="401 Unauthorized"),
+        *(CaseResult(test_id=t.name, outcome=Outcome.SKIP, reason="not configured") for t in tests[1:]),
+    )
     report = evaluate(g, "platform", RunReport(cpid="c", duration_seconds=1, results=results))
     cap = next(c for c in report.capabilities if c.name == "identity-v3-tokens-create")
     assert cap.count("failed") == len(tests) and cap.count("missing") == 0

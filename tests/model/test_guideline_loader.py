@@ -14,17 +14,47 @@ from interop_model.guideline_loader import guideline_from_dict, load_guideline_t
 from interop_model.guidelines import Guideline, Status
 
 GUIDELINE_FILES = [
-    "2015.03.json", "2015.04.json", "2015.05.json", "2015.07.json", "2015.next.json", "2016.01.json",
-    "2016.08.json", "2016.next.json", "2017.01.json", "2017.08.json", "2017.09.json", "2018.02.json",
-    "2018.11.json", "2019.06.json", "2019.11.json", "2020.06.json", "next.json",
-    "havanacore.json", "icehousecore.json", "junocore.json", "legacy/havanacore.json",
-    "legacy/icehousecore.json", "legacy/junocore.json", "drafts/havanacore.json",
-    "verticals/nfv.next.json", "doc/source/schema/next.2.0.json",
-    *(f"add-ons/{a}.{v}.json" for a in ("dns", "orchestration")
-      for v in ("2018.02", "2018.11", "2019.06", "2019.11", "2020.06", "next")),
+    "2015.03.json",
+    "2015.04.json",
+    "2015.05.json",
+    "2015.07.json",
+    "2015.next.json",
+    "2016.01.json",
+    "2016.08.json",
+    "2016.next.json",
+    "2017.01.json",
+    "2017.08.json",
+    "2017.09.json",
+    "2018.02.json",
+    "2018.11.json",
+    "2019.06.json",
+    "2019.11.json",
+    "2020.06.json",
+    "next.json",
+    "havanacore.json",
+    "icehousecore.json",
+    "junocore.json",
+    "legacy/havanacore.json",
+    "legacy/icehousecore.json",
+    "legacy/junocore.json",
+    "drafts/havanacore.json",
+    "verticals/nfv.next.json",
+    "doc/source/schema/next.2.0.json",
+    *(
+        f"add-ons/{a}.{v}.json"
+        for a in ("dns", "orchestration")
+        for v in ("2018.02", "2018.11", "2019.06", "2019.11", "2020.06", "next")
+    ),
 ]
-NOT_GUIDELINES = ["newcaps.json", "havana/capabilities.json", "havana/coretests.json", "havana/drivers.json",
-                  "doc/source/schema/1.5.json", "doc/source/schema/1.6.json", "doc/source/schema/2.0.json"]
+NOT_GUIDELINES = [
+    "newcaps.json",
+    "havana/capabilities.json",
+    "havana/coretests.json",
+    "havana/drivers.json",
+    "doc/source/schema/1.5.json",
+    "doc/source/schema/1.6.json",
+    "doc/source/schema/2.0.json",
+]
 INVALID_JSON = ["havanasections.json", "legacy/havanasections.json"]
 
 
@@ -139,10 +169,13 @@ def test_flag_reasons_without_code(interop_dir: Path) -> None:
     assert {f.code for f in flags} == {"D400", "D401", "D406", None}
 
 
-@pytest.mark.parametrize(("name", "undefined"), [
-    ("2018.02.json", {"volumes-v2-attach-detach", "volumes-v3-attach-detach"}),
-    ("2016.next.json", {"volumes-v2-create-from-snapshot"}),
-])
+@pytest.mark.parametrize(
+    ("name", "undefined"),
+    [
+        ("2018.02.json", {"volumes-v2-attach-detach", "volumes-v3-attach-detach"}),
+        ("2016.next.json", {"volumes-v2-create-from-snapshot"}),
+    ],
+)
 def test_undefined_capabilities(interop_dir: Path, name: str, undefined: set[str]) -> None:
     g = load(interop_dir, name)
     found = {w.message.split("'")[1] for w in g.warnings if w.code == "undefined-capability"}
@@ -155,16 +188,19 @@ def test_next_json_lists_14_undefined_removed_capabilities(interop_dir: Path) ->
     assert len(hits) == 14 and all(w.where.endswith("os_powered_compute.removed") for w in hits)
 
 
-@pytest.mark.parametrize(("name", "unlisted"), [
-    ("2015.04.json", {"compute-floating-ips", "images-v1", "volume"}),
-    ("2015.05.json", {"compute-floating-ips", "images-v1", "volume"}),
-    ("2016.08.json", {"images-v2-import"}),
-    ("2017.01.json", {"images-v2-import", "volumes-v3-upload"}),
-    ("2018.02.json", {"images-v2-import", "volumes-v3-upload"}),
-    ("2020.06.json", {"images-v2-import"}),
-    ("next.json", {"images-v2-import"}),
-    ("add-ons/orchestration.next.json", {"stack-list-resources", "stack-update"}),
-])
+@pytest.mark.parametrize(
+    ("name", "unlisted"),
+    [
+        ("2015.04.json", {"compute-floating-ips", "images-v1", "volume"}),
+        ("2015.05.json", {"compute-floating-ips", "images-v1", "volume"}),
+        ("2016.08.json", {"images-v2-import"}),
+        ("2017.01.json", {"images-v2-import", "volumes-v3-upload"}),
+        ("2018.02.json", {"images-v2-import", "volumes-v3-upload"}),
+        ("2020.06.json", {"images-v2-import"}),
+        ("next.json", {"images-v2-import"}),
+        ("add-ons/orchestration.next.json", {"stack-list-resources", "stack-update"}),
+    ],
+)
 def test_unlisted_capabilities(interop_dir: Path, name: str, unlisted: set[str]) -> None:
     g = load(interop_dir, name)
     assert {w.message.split("'")[1] for w in g.warnings if w.code == "unlisted-capability"} == unlisted
@@ -177,10 +213,20 @@ def test_admin_flag_on_required_capabilities(interop_dir: Path, version: str) ->
     assert hits == {"networks-l3-CRUD.admin", "networks-l3-router.admin"}
 
 
-@pytest.mark.parametrize(("version", "shared"), [
-    ("2017.01", 61), ("2017.08", 59), ("2017.09", 59), ("2018.11", 59), ("2019.06", 59), ("2018.02", 57),
-    ("2019.11", 2), ("2020.06", 2), ("next", 2),
-])
+@pytest.mark.parametrize(
+    ("version", "shared"),
+    [
+        ("2017.01", 61),
+        ("2017.08", 59),
+        ("2017.09", 59),
+        ("2018.11", 59),
+        ("2019.06", 59),
+        ("2018.02", 57),
+        ("2019.11", 2),
+        ("2020.06", 2),
+        ("next", 2),
+    ],
+)
 def test_tests_shared_between_capabilities(interop_dir: Path, version: str, shared: int) -> None:
     assert codes(load(interop_dir, f"{version}.json"))["shared-test"] == shared
 

@@ -24,28 +24,44 @@ def plain(value: Any) -> bool:
     return isinstance(value, str | int | float | bool | bytes | type(None))
 
 
-def test_every_public_function_returns_plain_data(materials: Path, interop_dir: Path,
-                                                  load: Callable[[str], Guideline]) -> None:
+def test_every_public_function_returns_plain_data(
+    materials: Path, interop_dir: Path, load: Callable[[str], Guideline]
+) -> None:
     text = (materials / "scoring.txt").read_text(encoding="utf-8")
     guideline = load("next.json")
     runs = [RunReport(cpid="a", duration_seconds=1, results=(CaseResult(test_id="t.x"),))]
     buffer = io.BytesIO()
     api.write_board(text, guideline, buffer, previous=[load("2020.06.json")], runs=runs)
     results = [
-        api.tabulate(text, guideline), api.to_csv_text(text, guideline), api.rewrite_worksheet(text, guideline),
-        api.pass_rates(runs, guideline), api.disagreements(text, guideline, runs=runs),
-        api.import_board(io.BytesIO(buffer.getvalue())), api.board_bytes(text, guideline),
-        api.score_marks({"x-y": ["1"] * 13}, guideline), api.score_achievements(guideline),
+        api.tabulate(text, guideline),
+        api.to_csv_text(text, guideline),
+        api.rewrite_worksheet(text, guideline),
+        api.pass_rates(runs, guideline),
+        api.disagreements(text, guideline, runs=runs),
+        api.import_board(io.BytesIO(buffer.getvalue())),
+        api.board_bytes(text, guideline),
+        api.score_marks({"x-y": ["1"] * 13}, guideline),
+        api.score_achievements(guideline),
     ]
     for result in results:
         assert not isinstance(result, pd.DataFrame | pd.Series) and plain(result)
-    assert set(api.__all__) >= {"tabulate", "to_csv_text", "pass_rates", "disagreements", "write_board",
-                                "import_board", "draft", "score_marks", "score_achievements"}
+    assert set(api.__all__) >= {
+        "tabulate",
+        "to_csv_text",
+        "pass_rates",
+        "disagreements",
+        "write_board",
+        "import_board",
+        "draft",
+        "score_marks",
+        "score_achievements",
+    }
 
 
 def test_score_marks(load: Callable[[str], Guideline]) -> None:
-    rows = api.score_marks({"a-b": "1 1 1 1 1 1 0 1 0 0 1 1 1".split(),
-                            "c-d": "1 ? 1 1 1 1 0 1 0 0 1 1 1".split()}, load("next.json"))
+    rows = api.score_marks(
+        {"a-b": "1 1 1 1 1 1 0 1 0 0 1 1 1".split(), "c-d": "1 ? 1 1 1 1 0 1 0 0 1 1 1".split()}, load("next.json")
+    )
     assert [(r["capability"], r["total_text"]) for r in rows] == [("a-b", "74*"), ("c-d", "-68")]
     with pytest.raises(MissingWeights):
         api.score_marks({"a-b": ["1"] * 13}, load("add-ons/dns.next.json"))
@@ -68,12 +84,18 @@ def test_errors_are_scoring_errors(load: Callable[[str], Guideline]) -> None:
 
 
 def test_runs_from_columns_match_run_reports(make_guideline: Callable[..., Guideline]) -> None:
-    guideline = make_guideline({"a-x": "required"}, tests={"a-x": [
-        {"name": "t.a", "idempotent_id": "id-00000000-0000-4000-8000-000000000001"}, {"name": "t.b"}]})
+    guideline = make_guideline(
+        {"a-x": "required"},
+        tests={"a-x": [{"name": "t.a", "idempotent_id": "id-00000000-0000-4000-8000-000000000001"}, {"name": "t.b"}]},
+    )
     columns = api.runs_from_columns(
-        ["c1", "c1", "c2"], [0, 0, 1, 2], ["t.a", "t.b", "t.a", "t.b"],
-        ["00000000-0000-4000-8000-000000000001", None, None, None], [True, True, True, True],
-        started=["2024-01-02", "2024-01-01", ""])
+        ["c1", "c1", "c2"],
+        [0, 0, 1, 2],
+        ["t.a", "t.b", "t.a", "t.b"],
+        ["00000000-0000-4000-8000-000000000001", None, None, None],
+        [True, True, True, True],
+        started=["2024-01-02", "2024-01-01", ""],
+    )
     (row,) = api.pass_rates(columns, guideline)
     # c1's latest run is run 0 (started later) and passes both; c2 passes only t.b
     assert (row["clouds"], row["clouds_passing"], row["pass_rate"]) == (2, 1, 0.5)

@@ -37,11 +37,14 @@ def test_sheets_and_live_formulas(core_board: Path) -> None:
     assert criteria["C2"].value == 8 and criteria["A15"].value == "cutoff" and criteria["C15"].value == 74
     assert scores["C1"].value == "=Criteria!$C$2" and scores["N1"].value == "=Criteria!$C$13"
     header = [c.value for c in scores[2]]
-    assert header[:3] == ["Capability", "Section", "Widely Deployed"] and header[14:17] == ["Non-Admin", "Total",
-                                                                                              "Must-pass"]
+    assert header[:3] == ["Capability", "Section", "Widely Deployed"] and header[14:17] == [
+        "Non-Admin",
+        "Total",
+        "Must-pass",
+    ]
     row = {h: c.value for h, c in zip(header, scores[4], strict=True)}  # network-floating-ips-create
     assert row["Capability"] == "network-floating-ips-create"
-    assert row["Total"].startswith("=IF(O4=0,0,IF(SUMPRODUCT(--(C4:O4=\"?\"))>0,-1,1)*SUMPRODUCT($C$1:$N$1,C4:N4)")
+    assert row["Total"].startswith('=IF(O4=0,0,IF(SUMPRODUCT(--(C4:O4="?"))>0,-1,1)*SUMPRODUCT($C$1:$N$1,C4:N4)')
     assert row["Must-pass"] == "=P4>=Criteria!$C$15"
     assert (row["Computed score"], row["Star"], row["Line"]) == (74, "*", 32)
     vetoed = next(r for r in scores.iter_rows(min_row=3, values_only=True) if r[0] == "network-extensions-provider-add")
@@ -62,10 +65,13 @@ def test_unedited_board_round_trips_losslessly(core_board: Path, materials: Path
     assert imported.guideline == "next"
 
 
-@pytest.mark.parametrize(("sheet", "guideline"), [("scoring_dns.txt", "add-ons/dns.next.json"),
-                                                  ("scoring_nfv.txt", "verticals/nfv.next.json")])
-def test_other_sheets_round_trip_to_what_tabulate_writes(materials: Path, load: Callable[[str], Guideline],
-                                                         sheet: str, guideline: str) -> None:
+@pytest.mark.parametrize(
+    ("sheet", "guideline"),
+    [("scoring_dns.txt", "add-ons/dns.next.json"), ("scoring_nfv.txt", "verticals/nfv.next.json")],
+)
+def test_other_sheets_round_trip_to_what_tabulate_writes(
+    materials: Path, load: Callable[[str], Guideline], sheet: str, guideline: str
+) -> None:
     text = (materials / sheet).read_text(encoding="utf-8")
     buffer = io.BytesIO()
     api.write_board(text, load(guideline), buffer, source=sheet)
@@ -98,10 +104,10 @@ def test_edited_marks_and_weights_are_read_back(core_board: Path, tmp_path: Path
     book.save(edited)
     imported = read_board(edited)
     assert "compute-images-create:           [1,1,1] [0,1,1] [1,1,1] [0,1,1] [1] [90]*\n" in imported.worksheet_text
-    assert "network-l3-convert:                   [0,0,0] [1,0,0] [0,0,0] [0,0,0] [1] [11]\n" \
-        in imported.worksheet_text
-    assert "network-l2-create:                    [1,1,1] [1,1,1] [1,1,0] [1,1,1] [1] [101]*\n" \
-        in imported.worksheet_text
+    assert "network-l3-convert:                   [0,0,0] [1,0,0] [0,0,0] [0,0,0] [1] [11]\n" in imported.worksheet_text
+    assert (
+        "network-l2-create:                    [1,1,1] [1,1,1] [1,1,0] [1,1,1] [1] [101]*\n" in imported.worksheet_text
+    )
     assert "compute-images-create,1,1,1,0,1,1,1,1,1,0,1,1,1,90*\n" in imported.csv_text
     untouched = (materials / "scoring.txt").read_text(encoding="utf-8").splitlines()
     assert imported.worksheet_text.splitlines()[:30] == untouched[:30]
@@ -121,23 +127,37 @@ def test_board_errors_name_the_cell(core_board: Path, tmp_path: Path) -> None:
         "complete, stable, discover, doc, sticky, foundation, atomic, proximity)",
         "bad.xlsx: Criteria!C4: weight 'ten' of 'clients' is not a number (fix: type a number, or leave it empty "
         "when the criterion is not considered)",
-        "bad.xlsx: Scores!D5: network-floating-ips-update: mark 'x' for Used by Tools is not one of *, 0, 1, ?"]
+        "bad.xlsx: Scores!D5: network-floating-ips-update: mark 'x' for Used by Tools is not one of *, 0, 1, ?",
+    ]
     (tmp_path / "not.xlsx").write_text("hello")
     with pytest.raises(BoardError, match="not an .xlsx workbook"):
         read_board(tmp_path / "not.xlsx", name="not.xlsx")
 
 
 def test_libreoffice_recalculates_totals_for_a_changed_weight(
-        core_board: Path, tmp_path: Path, soffice: str, materials: Path, load: Callable[[str], Guideline]) -> None:
+    core_board: Path, tmp_path: Path, soffice: str, materials: Path, load: Callable[[str], Guideline]
+) -> None:
     book = openpyxl.load_workbook(core_board)
     book["Criteria"]["C2"] = 20  # Widely Deployed: 8 -> 20
     book["Criteria"]["C15"] = 80  # cutoff: 74 -> 80
     edited = tmp_path / "edited.xlsx"
     book.save(edited)
     out = tmp_path / "out"
-    subprocess.run([soffice, f"-env:UserInstallation=file://{tmp_path / 'profile'}", "--headless",
-                    "--convert-to", "xlsx", "--outdir", str(out), str(edited)],
-                   check=True, capture_output=True, timeout=180)
+    subprocess.run(
+        [
+            soffice,
+            f"-env:UserInstallation=file://{tmp_path / 'profile'}",
+            "--headless",
+            "--convert-to",
+            "xlsx",
+            "--outdir",
+            str(out),
+            str(edited),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=180,
+    )
     values = openpyxl.load_workbook(out / "edited.xlsx", data_only=True)["Scores"]
     header = [c.value for c in values[2]]
     rows = pd.DataFrame(list(values.iter_rows(min_row=3, values_only=True)), columns=header).set_index("Capability")
@@ -169,8 +189,9 @@ def test_api_board_bytes_is_a_workbook(materials: Path, load: Callable[[str], Gu
     assert scored.scores[T.TOTAL_TEXT].tolist() == ["66*", "66*"]
 
 
-def test_a_control_character_is_named_before_anything_is_written(make_guideline: Callable[..., Guideline],
-                                                                 tmp_path: Path) -> None:
+def test_a_control_character_is_named_before_anything_is_written(
+    make_guideline: Callable[..., Guideline], tmp_path: Path
+) -> None:
     from scoring.errors import BoardWriteError
 
     text = "Title \x07 bell\n\ng-one: [1,1,1] [1,1,1] [1,1,1] [1,1,1] [1]\n"

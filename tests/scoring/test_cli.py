@@ -41,14 +41,14 @@ def test_graduated_marks_are_documented_in_help() -> None:
 
 def test_tabulate_writes_the_exact_csv(materials: Path, interop_dir: Path, tmp_path: Path) -> None:
     out = tmp_path / "scores.csv"
-    code, _, err = invoke("tabulate", "-w", str(materials / "scoring.txt"), "-g", str(interop_dir / "next.json"),
-                          "--csv", str(out))
+    code, _, err = invoke(
+        "tabulate", "-w", str(materials / "scoring.txt"), "-g", str(interop_dir / "next.json"), "--csv", str(out)
+    )
     assert code == 0 and err == ""
     assert out.read_bytes() == (materials / "tabulated_scores.csv").read_bytes()
 
 
-def test_tabulate_reports_and_rewrites_stale_addon_totals(materials: Path, interop_dir: Path,
-                                                          tmp_path: Path) -> None:
+def test_tabulate_reports_and_rewrites_stale_addon_totals(materials: Path, interop_dir: Path, tmp_path: Path) -> None:
     sheet = tmp_path / "scoring_dns.txt"
     shutil.copy(materials / "scoring_dns.txt", sheet)
     guideline = str(interop_dir / "add-ons" / "dns.next.json")
@@ -65,8 +65,9 @@ def test_tabulate_reports_and_rewrites_stale_addon_totals(materials: Path, inter
 
 def test_errors_are_one_message_with_file_line_and_fix(tmp_path: Path, interop_dir: Path) -> None:
     sheet = tmp_path / "bad.txt"
-    sheet.write_text("Title\ncompute-x: [1,1,1] [1,1] [1,1,1] [1,1,1] [1]\n"
-                     "compute-y: [1,1,1] [1,1,1] [1,1,1] [1,1,1]\n")
+    sheet.write_text(
+        "Title\ncompute-x: [1,1,1] [1,1] [1,1,1] [1,1,1] [1]\ncompute-y: [1,1,1] [1,1,1] [1,1,1] [1,1,1]\n"
+    )
     code, out, err = invoke("tabulate", "-w", str(sheet), "-g", str(interop_dir / "next.json"))
     assert code == 1 and out == ""
     assert err.startswith("Error: 2 malformed worksheet line(s):\n")
@@ -104,12 +105,30 @@ def test_board_import_round_trip_and_pass_rates(materials: Path, interop_dir: Pa
     test = "tempest.api.compute.images.test_images_oneserver.ImagesOneServerTestJSON.test_create_delete_image"
     (runs / "a.json").write_text(json.dumps({"cpid": "a", "duration_seconds": 1, "results": [{"name": test}]}))
     board = tmp_path / "board.xlsx"
-    code, _, err = invoke("board", "-w", str(materials / "scoring.txt"), "-g", str(interop_dir / "next.json"),
-                          "-p", str(interop_dir / "2020.06.json"), "-r", str(runs), "--out", str(board))
+    code, _, err = invoke(
+        "board",
+        "-w",
+        str(materials / "scoring.txt"),
+        "-g",
+        str(interop_dir / "next.json"),
+        "-p",
+        str(interop_dir / "2020.06.json"),
+        "-r",
+        str(runs),
+        "--out",
+        str(board),
+    )
     assert code == 0 and f"{board}: 140 capabilities" in err
     evidence = openpyxl.load_workbook(board)["Evidence"]
-    assert [c.value for c in evidence[1]][:7] == ["Capability", "Tests", "Non-flagged tests", "Clouds",
-                                                  "Clouds passing", "Pass rate", "Test pass rate"]
+    assert [c.value for c in evidence[1]][:7] == [
+        "Capability",
+        "Tests",
+        "Non-flagged tests",
+        "Clouds",
+        "Clouds passing",
+        "Pass rate",
+        "Test pass rate",
+    ]
     code, out, _ = invoke("import", str(board), "--worksheet-out", "-")
     assert code == 0 and out == (materials / "scoring.txt").read_text()
     csv = tmp_path / "round.csv"
@@ -130,8 +149,17 @@ def test_import_needs_an_output(tmp_path: Path) -> None:
 
 def test_draft_writes_a_loadable_guideline(materials: Path, interop_dir: Path, tmp_path: Path) -> None:
     out = tmp_path / "next.json"
-    code, _, err = invoke("draft", "-p", str(interop_dir / "2020.06.json"), "-w", str(materials / "scoring.txt"),
-                          "--out", str(out), "--id", "2020.11")
+    code, _, err = invoke(
+        "draft",
+        "-p",
+        str(interop_dir / "2020.06.json"),
+        "-w",
+        str(materials / "scoring.txt"),
+        "--out",
+        str(out),
+        "--id",
+        "2020.11",
+    )
     assert code == 0
     assert "compute-images-create: required -> deprecated [72] A4.5: below the cutoff" in err
     document = json.loads(out.read_text())

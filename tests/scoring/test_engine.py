@@ -26,8 +26,9 @@ admin-unknown:               [1,1,1] [1,1,1] [0,1,0] [0,1,1] [?]
 """
 
 
-def scored_lines(text: str = LINES, weights: pd.Series = WEIGHTS, cutoff: float = 74,
-                 graduated: bool = False) -> pd.DataFrame:
+def scored_lines(
+    text: str = LINES, weights: pd.Series = WEIGHTS, cutoff: float = 74, graduated: bool = False
+) -> pd.DataFrame:
     sheet = read_worksheet(text, source="t.txt", graduated=graduated)
     return score(T.marks_frame(sheet), weights, cutoff, scale=sheet.scale)
 
@@ -88,7 +89,8 @@ def test_addon_marks_give_66_with_addon_weights(make_guideline: Callable[..., Gu
 
 
 def test_star_on_a_weighted_criterion_and_a_mark_on_an_unweighted_one_are_refused(
-        make_guideline: Callable[..., Guideline]) -> None:
+    make_guideline: Callable[..., Guideline],
+) -> None:
     addon = {k: v for k, v in CORE_WEIGHTS.items() if k not in ("deployed", "foundation", "proximity")}
     guideline = make_guideline({"x-y": "required"}, weights=addon, cutoff=60)
     sheet = read_worksheet("x-y: [1,1,1][1,*,1][1,1,0][*,1,*][1]\n", source="dns.txt")

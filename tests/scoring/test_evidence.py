@@ -23,15 +23,23 @@ from scoring.sources import read_runs
 from scoring.worksheet import read_worksheet
 
 U1, U2, U3 = (uuid.UUID(int=i) for i in (1, 2, 3))
-CAP = Capability(name="cap", tests=(
-    TestEntry(name="t.one", uuid=U1), TestEntry(name="t.two", uuid=U2, aliases=("t.two_old",)),
-    TestEntry(name="t.flagged", uuid=U3, flag=Flag(reason="D400 admin"))))
+CAP = Capability(
+    name="cap",
+    tests=(
+        TestEntry(name="t.one", uuid=U1),
+        TestEntry(name="t.two", uuid=U2, aliases=("t.two_old",)),
+        TestEntry(name="t.flagged", uuid=U3, flag=Flag(reason="D400 admin")),
+    ),
+)
 
 
-def run(cpid: str, *cases: tuple[str, uuid.UUID | None], failed: tuple[str, ...] = (),
-        started: str | None = None) -> RunReport:
-    results = tuple(CaseResult(test_id=name, idempotent_id=uid,
-                               outcome=Outcome.FAIL if name in failed else Outcome.SUCCESS) for name, uid in cases)
+def run(
+    cpid: str, *cases: tuple[str, uuid.UUID | None], failed: tuple[str, ...] = (), started: str | None = None
+) -> RunReport:
+    results = tuple(
+        CaseResult(test_id=name, idempotent_id=uid, outcome=Outcome.FAIL if name in failed else Outcome.SUCCESS)
+        for name, uid in cases
+    )
     return RunReport(cpid=cpid, duration_seconds=1, results=results, provenance=Provenance(started_at=started))
 
 
@@ -90,31 +98,52 @@ def brute_force(definitions: dict[str, Capability], runs: list[RunReport]) -> di
             continue
 
         def passes(entry: TestEntry, report: RunReport) -> bool:
-            return any(r.passed and ((entry.uuid is not None and r.idempotent_id == entry.uuid)
-                                     or (r.test_id in entry.names()
-                                         and (r.idempotent_id is None or entry.uuid is None)))
-                       for r in report.results)
+            return any(
+                r.passed
+                and (
+                    (entry.uuid is not None and r.idempotent_id == entry.uuid)
+                    or (r.test_id in entry.names() and (r.idempotent_id is None or entry.uuid is None))
+                )
+                for r in report.results
+            )
+
         out[name] = sum(all(passes(e, report) for e in counted) for report in latest.values())
     return out
 
 
 TEST_POOL = [(f"t.{i}", uuid.UUID(int=100 + i) if i % 3 else None) for i in range(4)]
-entry_st = st.builds(lambda i, alias, flag: TestEntry(
-    name=TEST_POOL[i][0], uuid=TEST_POOL[i][1], aliases=(TEST_POOL[i][0] + "x",) if alias else (),
-    flag=Flag(reason="D401") if flag else None), st.integers(0, 3), st.booleans(), st.booleans())
-case_st = st.builds(lambda i, renamed, id_kind, ok: CaseResult(
-    test_id=TEST_POOL[i][0] + ("x" if renamed else ""),
-    idempotent_id=[TEST_POOL[i][1], None, uuid.UUID(int=999)][id_kind],
-    outcome=Outcome.SUCCESS if ok else Outcome.FAIL), st.integers(0, 3), st.booleans(), st.integers(0, 2),
-    st.booleans())
-run_st = st.builds(lambda cpid, cases: RunReport(cpid=cpid, duration_seconds=1, results=tuple(cases)),
-                   st.sampled_from(["a", "b", "c"]), st.lists(case_st, max_size=8))
+entry_st = st.builds(
+    lambda i, alias, flag: TestEntry(
+        name=TEST_POOL[i][0],
+        uuid=TEST_POOL[i][1],
+        aliases=(TEST_POOL[i][0] + "x",) if alias else (),
+        flag=Flag(reason="D401") if flag else None,
+    ),
+    st.integers(0, 3),
+    st.booleans(),
+    st.booleans(),
+)
+case_st = st.builds(
+    lambda i, renamed, id_kind, ok: CaseResult(
+        test_id=TEST_POOL[i][0] + ("x" if renamed else ""),
+        idempotent_id=[TEST_POOL[i][1], None, uuid.UUID(int=999)][id_kind],
+        outcome=Outcome.SUCCESS if ok else Outcome.FAIL,
+    ),
+    st.integers(0, 3),
+    st.booleans(),
+    st.integers(0, 2),
+    st.booleans(),
+)
+run_st = st.builds(
+    lambda cpid, cases: RunReport(cpid=cpid, duration_seconds=1, results=tuple(cases)),
+    st.sampled_from(["a", "b", "c"]),
+    st.lists(case_st, max_size=8),
+)
 
 
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.lists(entry_st, max_size=3), min_size=1, max_size=4), st.lists(run_st, max_size=5))
-def test_vectorised_pass_rates_equal_a_brute_force_count(entries: list[list[TestEntry]],
-                                                         runs: list[RunReport]) -> None:
+def test_vectorised_pass_rates_equal_a_brute_force_count(entries: list[list[TestEntry]], runs: list[RunReport]) -> None:
     definitions = {f"cap{i}": Capability(name=f"cap{i}", tests=tuple(e)) for i, e in enumerate(entries)}
     frame = rates(runs, definitions, threshold=0.5).reindex(list(definitions))
     for name, expected in brute_force(definitions, runs).items():
@@ -125,13 +154,17 @@ def test_vectorised_pass_rates_equal_a_brute_force_count(entries: list[list[Test
 
 
 def test_evidence_for_sticky_stable_and_non_admin(make_guideline: Callable[..., Guideline]) -> None:
-    current = make_guideline({"a-x": "required", "b-x": "required", "c-x": "advisory"}, gid="2030.03",
-                             admin={"b-x": True})
+    current = make_guideline(
+        {"a-x": "required", "b-x": "required", "c-x": "advisory"}, gid="2030.03", admin={"b-x": True}
+    )
     p1 = make_guideline({"a-x": "required", "b-x": "advisory"}, gid="2030.02")
     p2 = make_guideline({"a-x": "required", "b-x": "advisory"}, gid="2030.01")
-    sheet = read_worksheet("a-x: [1,1,1] [1,1,0] [1,1,0] [1,1,1] [1]\n"
-                           "b-x: [1,1,1] [1,1,1] [1,1,1] [1,1,1] [1]\n"
-                           "c-x: [?,1,1] [1,1,?] [1,1,?] [1,1,1] [?]\n", source="w.txt")
+    sheet = read_worksheet(
+        "a-x: [1,1,1] [1,1,0] [1,1,0] [1,1,1] [1]\n"
+        "b-x: [1,1,1] [1,1,1] [1,1,1] [1,1,1] [1]\n"
+        "c-x: [?,1,1] [1,1,?] [1,1,?] [1,1,1] [?]\n",
+        source="w.txt",
+    )
     result = assess(sheet, current, previous=[p1, p2])
     evidence = result.evidence
     assert evidence.loc["a-x", ["sticky", "stable", "non_admin"]].tolist() == [1.0, 1.0, 1.0]
@@ -155,8 +188,7 @@ def test_evidence_for_sticky_stable_and_non_admin(make_guideline: Callable[..., 
 
 
 def test_deployed_evidence_from_runs(make_guideline: Callable[..., Guideline]) -> None:
-    guideline = make_guideline({"a-x": "required"}, tests={"a-x": [
-        {"name": "t.a", "idempotent_id": f"id-{U1}"}]})
+    guideline = make_guideline({"a-x": "required"}, tests={"a-x": [{"name": "t.a", "idempotent_id": f"id-{U1}"}]})
     sheet = read_worksheet("a-x: [0,1,1] [1,1,1] [1,1,0] [1,1,1] [1]\n", source="w.txt")
     runs = Runs(*T.results_frames([run("a", ("t.a", U1)), run("b", ("t.a", None)), run("c")]))
     result = assess(sheet, guideline, runs=runs)
@@ -167,20 +199,43 @@ def test_deployed_evidence_from_runs(make_guideline: Callable[..., Guideline]) -
 
 
 def test_api_pass_rates_returns_plain_rows(make_guideline: Callable[..., Guideline]) -> None:
-    guideline = make_guideline({"a-x": "required", "b-x": "advisory"}, tests={
-        "a-x": [{"name": "t.a", "idempotent_id": f"id-{U1}"}], "b-x": []})
+    guideline = make_guideline(
+        {"a-x": "required", "b-x": "advisory"}, tests={"a-x": [{"name": "t.a", "idempotent_id": f"id-{U1}"}], "b-x": []}
+    )
     rows = api.pass_rates([run("a", ("t.a", U1)), run("b")], guideline, "platform")
     assert rows == [
-        {"capability": "a-x", "tests": 1, "counted_tests": 1, "clouds": 2, "clouds_passing": 1, "pass_rate": 0.5,
-         "test_pass_rate": 0.5, "deployed": 1.0},
-        {"capability": "b-x", "tests": 0, "counted_tests": 0, "clouds": 2, "clouds_passing": 0, "pass_rate": None,
-         "test_pass_rate": None, "deployed": None}]
+        {
+            "capability": "a-x",
+            "tests": 1,
+            "counted_tests": 1,
+            "clouds": 2,
+            "clouds_passing": 1,
+            "pass_rate": 0.5,
+            "test_pass_rate": 0.5,
+            "deployed": 1.0,
+        },
+        {
+            "capability": "b-x",
+            "tests": 0,
+            "counted_tests": 0,
+            "clouds": 2,
+            "clouds_passing": 0,
+            "pass_rate": None,
+            "test_pass_rate": None,
+            "deployed": None,
+        },
+    ]
 
 
 def test_results_documents_v1_and_extended(tmp_path: Path) -> None:
     v1 = {"cpid": "cloud-1", "duration_seconds": 5, "results": [{"name": "t.a", "uuid": str(U1)}]}
-    extended = {"schema": "tcup.run/1", "cpid": "cloud-2", "duration_seconds": 5, "provenance": {},
-                "results": [{"name": "t.a", "uuid": str(U1), "outcome": "fail"}]}
+    extended = {
+        "schema": "tcup.run/1",
+        "cpid": "cloud-2",
+        "duration_seconds": 5,
+        "provenance": {},
+        "results": [{"name": "t.a", "uuid": str(U1), "outcome": "fail"}],
+    }
     folder = tmp_path / "runs"
     folder.mkdir()
     (folder / "1.json").write_text(json.dumps(v1))

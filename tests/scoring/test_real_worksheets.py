@@ -33,8 +33,11 @@ def test_core_known_values(materials: Path, load: Callable[[str], Guideline]) ->
     assert scores.at["network-floating-ips-create", T.TOTAL_TEXT] == "74*"
     assert scores.at["compute-images-create", T.TOTAL_TEXT] == "72"
     assert sorted(scores.index[scores[T.VETOED]]) == [
-        "network-extensions-provider-add", "network-extensions-provider-create",
-        "network-extensions-provider-delete", "network-extensions-provider-show"]
+        "network-extensions-provider-add",
+        "network-extensions-provider-create",
+        "network-extensions-provider-delete",
+        "network-extensions-provider-show",
+    ]
     assert int(scores[T.STAR].sum()) == 103  # grep -c "]\*$" scoring.txt
     assert not scores[T.INCOMPLETE].any()
 
@@ -47,7 +50,8 @@ def test_vetoed_rows_are_short_in_the_csv(materials: Path, load: Callable[[str],
 
 
 def test_every_stored_total_is_reproduced_so_write_changes_nothing(
-        materials: Path, load: Callable[[str], Guideline]) -> None:
+    materials: Path, load: Callable[[str], Guideline]
+) -> None:
     result = scored(materials, "scoring.txt", load("next.json"))
     assert result.stale.empty
     original = (materials / "scoring.txt").read_text(encoding="utf-8")
@@ -57,21 +61,29 @@ def test_every_stored_total_is_reproduced_so_write_changes_nothing(
 def test_nfv_worksheet_with_the_nfv_guideline(materials: Path, load: Callable[[str], Guideline]) -> None:
     result = scored(materials, "scoring_nfv.txt", load("verticals/nfv.next.json"))
     assert result.scores[T.TOTAL_TEXT].to_dict() == {
-        "networking-trunk-port-crud": "76*", "networking-trunk-subport-crud": "76*",
-        "networking-trunk-show-trunk-details": "76*", "networking-bgpvpn-bgpvpn-crud": "0",
-        "networking-bgpvpn-net-assoc-crud": "82*", "networking-bgpvpn-router-assoc-crud": "82*"}
+        "networking-trunk-port-crud": "76*",
+        "networking-trunk-subport-crud": "76*",
+        "networking-trunk-show-trunk-details": "76*",
+        "networking-bgpvpn-bgpvpn-crud": "0",
+        "networking-bgpvpn-net-assoc-crud": "82*",
+        "networking-bgpvpn-router-assoc-crud": "82*",
+    }
     csv_path = materials / "tabulated_scores_nfv.csv"
     if not csv_path.is_file():
         pytest.skip(f"{csv_path} is absent")
     assert T.to_csv_text(result.marks, result.scores) == csv_path.read_text(encoding="utf-8")
 
 
-@pytest.mark.parametrize(("sheet", "guideline", "count"), [
-    ("scoring_dns.txt", "add-ons/dns.next.json", 2),
-    ("scoring_orchestration.txt", "add-ons/orchestration.next.json", 17),
-])
-def test_addon_hand_written_64_is_reported_as_66(materials: Path, load: Callable[[str], Guideline],
-                                                 sheet: str, guideline: str, count: int) -> None:
+@pytest.mark.parametrize(
+    ("sheet", "guideline", "count"),
+    [
+        ("scoring_dns.txt", "add-ons/dns.next.json", 2),
+        ("scoring_orchestration.txt", "add-ons/orchestration.next.json", 17),
+    ],
+)
+def test_addon_hand_written_64_is_reported_as_66(
+    materials: Path, load: Callable[[str], Guideline], sheet: str, guideline: str, count: int
+) -> None:
     result = scored(materials, sheet, load(guideline))
     assert set(result.scores[T.TOTAL_TEXT]) == {"66*"}
     assert len(result.stale) == count

@@ -15,9 +15,14 @@ from scoring.sources import discover_previous, load_worksheet, read_text
 def test_previous_guidelines_are_found_beside_the_guideline(interop_dir: Path) -> None:
     assert [p.name for p in discover_previous(interop_dir / "next.json")] == ["2020.06.json", "2019.11.json"]
     assert [p.name for p in discover_previous(interop_dir / "2019.06.json", count=3)] == [
-        "2018.11.json", "2018.02.json", "2017.09.json"]
+        "2018.11.json",
+        "2018.02.json",
+        "2017.09.json",
+    ]
     assert [p.name for p in discover_previous(interop_dir / "add-ons" / "dns.next.json")] == [
-        "dns.2020.06.json", "dns.2019.11.json"]
+        "dns.2020.06.json",
+        "dns.2019.11.json",
+    ]
     assert discover_previous(interop_dir / "verticals" / "nfv.next.json") == []
 
 
@@ -33,8 +38,7 @@ def test_the_csv_shape_reads_back(materials: Path) -> None:
     frame = T.read_scores_csv((materials / "tabulated_scores.csv").read_text(encoding="utf-8"))
     assert len(frame) == 140
     assert frame.loc["network-floating-ips-create", T.TOTAL_TEXT] == "74*"
-    assert frame.loc["compute-images-create", list(T.MARK_COLUMNS)].tolist() == \
-        "0 1 1 0 1 1 1 1 1 0 1 1 1".split()
+    assert frame.loc["compute-images-create", list(T.MARK_COLUMNS)].tolist() == "0 1 1 0 1 1 1 1 1 0 1 1 1".split()
     vetoed = frame.loc["network-extensions-provider-add"]
     assert vetoed[T.TOTAL_TEXT] == "0" and pd.isna(vetoed[list(T.MARK_COLUMNS)]).all()
 

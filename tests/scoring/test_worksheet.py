@@ -51,8 +51,9 @@ def test_render_rewrites_totals_and_copies_other_lines() -> None:
 
 def test_render_keeps_star_marks_inside_compact_groups() -> None:
     sheet = read_worksheet("dns-zone-crud:   [*,1,1][1,1,1][1,1,0][*,1,*][1] [64]\n", source="dns.txt")
-    assert render_worksheet(sheet, {"dns-zone-crud": "66*"}) == \
-        "dns-zone-crud:   [*,1,1][1,1,1][1,1,0][*,1,*][1] [66]*\n"
+    assert (
+        render_worksheet(sheet, {"dns-zone-crud": "66*"}) == "dns-zone-crud:   [*,1,1][1,1,1][1,1,0][*,1,*][1] [66]*\n"
+    )
 
 
 def test_a_line_without_total_is_scored() -> None:
@@ -60,16 +61,19 @@ def test_a_line_without_total_is_scored() -> None:
     assert sheet.scored[0].written_total is None and not sheet.final_newline
 
 
-@pytest.mark.parametrize(("line", "message"), [
-    ("compute-a: [1,1,1] [1,1] [0,1,0] [0,1,1] [1] [74]", "group 2, direction"),
-    ("compute-a: [1,1,1] [1,1,1] [0,1,0] [0,1,1] [74]", "expected 5 mark groups"),
-    ("compute-a: [1,1,1] [1,x,1] [0,1,0] [0,1,1] [1] [74]", "mark 'x' in group 2"),
-    ("compute-a: [1,1,1] [1,1,1] [0,1,0] [0,1,1] [*] [74]", "Non-Admin is 0 (vetoed), 1 or ?"),
-    ("compute-a: [1,1,1] [1,1,1] [0,3,0] [0,1,1] [1] [74]", "pass --graduated"),
-    ("compute-a: [1,1,1] [1,1,1] [0,1,0] [0,1,1] [1] [7x]", "is not a number"),
-    ("compute-a: [1,1,1] [1,1,1] [0,1,0] [0,1,1] [1] [74] see notes", "after the line"),
-    ("compute-a: [1,1,1] and [1,1,1] [0,1,0] [0,1,1] [1] [74]", "text between the mark groups"),
-])
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("compute-a: [1,1,1] [1,1] [0,1,0] [0,1,1] [1] [74]", "group 2, direction"),
+        ("compute-a: [1,1,1] [1,1,1] [0,1,0] [0,1,1] [74]", "expected 5 mark groups"),
+        ("compute-a: [1,1,1] [1,x,1] [0,1,0] [0,1,1] [1] [74]", "mark 'x' in group 2"),
+        ("compute-a: [1,1,1] [1,1,1] [0,1,0] [0,1,1] [*] [74]", "Non-Admin is 0 (vetoed), 1 or ?"),
+        ("compute-a: [1,1,1] [1,1,1] [0,3,0] [0,1,1] [1] [74]", "pass --graduated"),
+        ("compute-a: [1,1,1] [1,1,1] [0,1,0] [0,1,1] [1] [7x]", "is not a number"),
+        ("compute-a: [1,1,1] [1,1,1] [0,1,0] [0,1,1] [1] [74] see notes", "after the line"),
+        ("compute-a: [1,1,1] and [1,1,1] [0,1,0] [0,1,1] [1] [74]", "text between the mark groups"),
+    ],
+)
 def test_malformed_lines_name_file_line_and_fix(line: str, message: str) -> None:
     with pytest.raises(WorksheetError) as caught:
         read_worksheet(f"Title\n{line}\n", source="sheet.txt")
@@ -79,9 +83,11 @@ def test_malformed_lines_name_file_line_and_fix(line: str, message: str) -> None
 
 
 def test_every_malformed_line_is_listed_and_duplicates_are_refused() -> None:
-    text = ("a-b: [1,1] [1,1,1] [1,1,1] [1,1,1] [1]\n"
-            "c-d: [1,1,1] [1,1,1] [1,1,1] [1,1,1] [1]\n"
-            "c-d: [1,1,1] [1,1,1] [1,1,1] [1,1,1] [0]\n")
+    text = (
+        "a-b: [1,1] [1,1,1] [1,1,1] [1,1,1] [1]\n"
+        "c-d: [1,1,1] [1,1,1] [1,1,1] [1,1,1] [1]\n"
+        "c-d: [1,1,1] [1,1,1] [1,1,1] [1,1,1] [0]\n"
+    )
     with pytest.raises(WorksheetError) as caught:
         read_worksheet(text, source="w.txt")
     assert [p.split(": ")[0] for p in caught.value.problems] == ["w.txt:1", "w.txt:3"]

@@ -28,15 +28,23 @@ class FakeKeystone:
 
     def catalog(self) -> list[dict[str, Any]]:
         def service(kind: str, name: str, url: str, sid: str | None) -> dict[str, Any]:
-            entry: dict[str, Any] = {"type": kind, "name": name, "endpoints": [
-                {"interface": i, "region_id": "R1", "region": "R1", "url": url, "id": f"ep-{kind}-{i}"}
-                for i in ("public", "internal")]}
+            entry: dict[str, Any] = {
+                "type": kind,
+                "name": name,
+                "endpoints": [
+                    {"interface": i, "region_id": "R1", "region": "R1", "url": url, "id": f"ep-{kind}-{i}"}
+                    for i in ("public", "internal")
+                ],
+            }
             if sid:
                 entry["id"] = sid
             return entry
-        return [service("identity", "keystone", f"{self.url}/v3", self.identity_id),
-                service("image", "glance", f"{self.url}/image", "img"),
-                service("object-store", "swift", f"{self.url}/swift/v1/AUTH_p1", "obj")]
+
+        return [
+            service("identity", "keystone", f"{self.url}/v3", self.identity_id),
+            service("image", "glance", f"{self.url}/image", "img"),
+            service("object-store", "swift", f"{self.url}/swift/v1/AUTH_p1", "obj"),
+        ]
 
 
 @contextmanager
@@ -58,15 +66,28 @@ def fake_keystone(fake: FakeKeystone | None = None) -> Iterator[FakeKeystone]:
         def do_GET(self) -> None:  # noqa: N802
             fake.gets.append(self.path)
             answers: dict[str, object] = {
-                "/v3": {"version": {"id": "v3.14", "status": "stable",
-                                    "links": [{"rel": "self", "href": f"{fake.url}/v3/"}]}},
-                "/": {"versions": {"values": [{"id": "v3.14", "status": "stable",
-                                               "links": [{"rel": "self", "href": f"{fake.url}/v3/"}]}]}},
+                "/v3": {
+                    "version": {
+                        "id": "v3.14",
+                        "status": "stable",
+                        "links": [{"rel": "self", "href": f"{fake.url}/v3/"}],
+                    }
+                },
+                "/": {
+                    "versions": {
+                        "values": [
+                            {"id": "v3.14", "status": "stable", "links": [{"rel": "self", "href": f"{fake.url}/v3/"}]}
+                        ]
+                    }
+                },
                 "/image/": {"versions": [{"id": "v2.15", "status": "CURRENT"}, {"id": "v2.9", "status": "SUPPORTED"}]},
                 "/image/v2/info/import": {"import-methods": {"value": ["glance-direct", "web-download"]}},
-                "/image/v2/schemas/image": {"properties": {
-                    "disk_format": {"enum": [None, "raw", "qcow2", "vhd", "ami"]},
-                    "container_format": {"enum": [None, "ami", "bare", "ovf"]}}},
+                "/image/v2/schemas/image": {
+                    "properties": {
+                        "disk_format": {"enum": [None, "raw", "qcow2", "vhd", "ami"]},
+                        "container_format": {"enum": [None, "ami", "bare", "ovf"]},
+                    }
+                },
                 "/swift/info": {"swift": {"version": "2.38"}, "tempurl": {}, "object_versioning": {}},
             }
             path = self.path.rstrip("/") if self.path not in ("/", "/image/") else self.path
@@ -82,11 +103,14 @@ def fake_keystone(fake: FakeKeystone | None = None) -> Iterator[FakeKeystone]:
                 message = "The request you have made requires authentication."
                 self._send(401, {"error": {"code": 401, "message": message}})
                 return
-            token = {"methods": ["password"], "expires_at": "2099-01-01T00:00:00.000000Z",
-                     "user": {"id": "u1", "name": "demo", "domain": {"id": "default", "name": "Default"}},
-                     "project": {"id": "p1", "name": "demo", "domain": {"id": "default", "name": "Default"}},
-                     "roles": [{"id": f"r{i}", "name": r} for i, r in enumerate(fake.roles)],
-                     "catalog": fake.catalog()}
+            token = {
+                "methods": ["password"],
+                "expires_at": "2099-01-01T00:00:00.000000Z",
+                "user": {"id": "u1", "name": "demo", "domain": {"id": "default", "name": "Default"}},
+                "project": {"id": "p1", "name": "demo", "domain": {"id": "default", "name": "Default"}},
+                "roles": [{"id": f"r{i}", "name": r} for i, r in enumerate(fake.roles)],
+                "catalog": fake.catalog(),
+            }
             self._send(201, {"token": token}, {"X-Subject-Token": TOKEN})
 
         def log_message(self, *args: object) -> None:

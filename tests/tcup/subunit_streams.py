@@ -19,8 +19,14 @@ def stream_bytes(tests: list[tuple[str, str, str | None]], *, unfinished: tuple[
         out.status(test_id=test_id, test_status="inprogress", timestamp=start)
         if text is not None:
             name = "reason" if status == "skip" else "traceback"
-            out.status(test_id=test_id, file_name=name, file_bytes=text.encode(), mime_type="text/plain;charset=utf8",
-                       eof=True, timestamp=start)
+            out.status(
+                test_id=test_id,
+                file_name=name,
+                file_bytes=text.encode(),
+                mime_type="text/plain;charset=utf8",
+                eof=True,
+                timestamp=start,
+            )
         out.status(test_id=test_id, test_status=status, timestamp=start + dt.timedelta(seconds=1))
     for test_id in unfinished:
         out.status(test_id=test_id, test_status="inprogress", timestamp=T0)

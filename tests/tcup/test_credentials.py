@@ -18,19 +18,42 @@ from tcup.credentials import (
 from tcup.errors import CredentialsError
 
 PASSWORD = "s3cret-Pa55word"
-ENV = {"OS_AUTH_URL": "https://keystone.example:5000/v3", "OS_USERNAME": "demo", "OS_PASSWORD": PASSWORD,
-       "OS_PROJECT_NAME": "demo", "OS_USER_DOMAIN_NAME": "Default", "OS_PROJECT_DOMAIN_NAME": "Default",
-       "OS_REGION_NAME": "RegionOne", "OS_INTERFACE": "publicURL"}
+ENV = {
+    "OS_AUTH_URL": "https://keystone.example:5000/v3",
+    "OS_USERNAME": "demo",
+    "OS_PASSWORD": PASSWORD,
+    "OS_PROJECT_NAME": "demo",
+    "OS_USER_DOMAIN_NAME": "Default",
+    "OS_PROJECT_DOMAIN_NAME": "Default",
+    "OS_REGION_NAME": "RegionOne",
+    "OS_INTERFACE": "publicURL",
+}
 
 
 def _clouds(tmp_path: Path) -> Path:
     path = tmp_path / "clouds.yaml"
-    path.write_text(yaml.safe_dump({"clouds": {
-        "mine": {"auth": {"auth_url": "http://127.0.0.1:5000/v3", "username": "alice", "password": PASSWORD,
-                          "project_name": "p1", "user_domain_name": "Default", "project_domain_name": "Default"},
-                 "region_name": "R2", "interface": "internal", "verify": False},
-        "tokens": {"auth_type": "v3token", "auth": {"auth_url": "http://x/v3", "token": "t"}},
-    }}))
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "clouds": {
+                    "mine": {
+                        "auth": {
+                            "auth_url": "http://127.0.0.1:5000/v3",
+                            "username": "alice",
+                            "password": PASSWORD,
+                            "project_name": "p1",
+                            "user_domain_name": "Default",
+                            "project_domain_name": "Default",
+                        },
+                        "region_name": "R2",
+                        "interface": "internal",
+                        "verify": False,
+                    },
+                    "tokens": {"auth_type": "v3token", "auth": {"auth_url": "http://x/v3", "token": "t"}},
+                }
+            }
+        )
+    )
     return path
 
 
@@ -45,7 +68,12 @@ def test_secret_never_shows() -> None:
 def test_from_env() -> None:
     creds = credentials_from_env(ENV)
     assert (creds.auth_url, creds.username, creds.project_name, creds.region_name, creds.interface) == (
-        "https://keystone.example:5000/v3", "demo", "demo", "RegionOne", "public")
+        "https://keystone.example:5000/v3",
+        "demo",
+        "demo",
+        "RegionOne",
+        "public",
+    )
     assert creds.password.reveal() == PASSWORD
     args = creds.keystone_auth_args()
     assert args["password"] == PASSWORD and args["user_domain_name"] == "Default"
@@ -54,7 +82,12 @@ def test_from_env() -> None:
 def test_from_clouds_yaml(tmp_path: Path) -> None:
     creds = credentials_from_cloud("mine", config_file=_clouds(tmp_path))
     assert (creds.username, creds.project_name, creds.region_name, creds.interface, creds.insecure) == (
-        "alice", "p1", "R2", "internal", True)
+        "alice",
+        "p1",
+        "R2",
+        "internal",
+        True,
+    )
     assert "cloud 'mine'" in creds.source
 
 
@@ -69,8 +102,11 @@ def test_unknown_cloud_and_token_auth_are_explained(tmp_path: Path) -> None:
 
 
 def test_flags_override_cloud_and_env(tmp_path: Path) -> None:
-    creds = resolve_credentials(cloud="mine", config_file=_clouds(tmp_path),
-                                overrides={"project_name": "p2", "password": "other", "region_name": None})
+    creds = resolve_credentials(
+        cloud="mine",
+        config_file=_clouds(tmp_path),
+        overrides={"project_name": "p2", "password": "other", "region_name": None},
+    )
     assert creds.project_name == "p2" and creds.password.reveal() == "other" and creds.region_name == "R2"
     creds = resolve_credentials(environ=ENV, overrides={"username": "bob"})
     assert creds.username == "bob"
@@ -86,11 +122,21 @@ def test_incomplete_credentials_say_what_is_missing() -> None:
 
 def test_accounts_file(tmp_path: Path) -> None:
     path = tmp_path / "accounts.yaml"
-    path.write_text(yaml.safe_dump([
-        {"username": "demo", "password": PASSWORD, "project_name": "demo", "roles": ["member"]},
-        {"username": "demo_reader", "password": PASSWORD, "tenant_name": "demo", "domain_name": "D2",
-         "roles": ["reader"], "resources": {"network": "n1"}},
-    ]))
+    path.write_text(
+        yaml.safe_dump(
+            [
+                {"username": "demo", "password": PASSWORD, "project_name": "demo", "roles": ["member"]},
+                {
+                    "username": "demo_reader",
+                    "password": PASSWORD,
+                    "tenant_name": "demo",
+                    "domain_name": "D2",
+                    "roles": ["reader"],
+                    "resources": {"network": "n1"},
+                },
+            ]
+        )
+    )
     first, second = read_accounts_file(path)
     assert first.key == ("Default", "demo", "demo") and first.roles == ("member",)
     assert second.project_name == "demo" and second.extra == {"resources": {"network": "n1"}}

@@ -14,8 +14,14 @@ from tests.tcup.fake_server import closed_port_url
 
 
 def _creds(url: str, password: str = PASSWORD) -> CloudCredentials:
-    return CloudCredentials(auth_url=f"{url}/v3", password=Secret(password), username="demo",
-                            project_name="demo", user_domain_name="Default", project_domain_name="Default")
+    return CloudCredentials(
+        auth_url=f"{url}/v3",
+        password=Secret(password),
+        username="demo",
+        project_name="demo",
+        user_domain_name="Default",
+        project_domain_name="Default",
+    )
 
 
 def test_cpid_from_url_is_md5_of_the_hostname() -> None:

@@ -40,11 +40,19 @@ def server(interop_dir: Path) -> Iterator[str]:
     httpd.server_close()
 
 
-@pytest.mark.parametrize(("name", "file"), [
-    ("2020.06", "2020.06.json"), ("next", "next.json"), ("dns.2020.06", "dns.2020.06.json"),
-    ("2020.06.json", "2020.06.json"), ("orchestration.next", "orchestration.next.json"),
-    ("latest", None), ("../etc/passwd", None), ("2020.6", None),
-])
+@pytest.mark.parametrize(
+    ("name", "file"),
+    [
+        ("2020.06", "2020.06.json"),
+        ("next", "next.json"),
+        ("dns.2020.06", "dns.2020.06.json"),
+        ("2020.06.json", "2020.06.json"),
+        ("orchestration.next", "orchestration.next.json"),
+        ("latest", None),
+        ("../etc/passwd", None),
+        ("2020.6", None),
+    ],
+)
 def test_version_names(name: str, file: str | None) -> None:
     assert file_name_for(name) == file
 

@@ -12,8 +12,11 @@ from click.testing import CliRunner
 
 from tcup.cli import cli
 
-PLATFORMS = {"platform": "OpenStack Powered Platform", "compute": "OpenStack Powered Compute",
-             "object": "OpenStack Powered Storage"}
+PLATFORMS = {
+    "platform": "OpenStack Powered Platform",
+    "compute": "OpenStack Powered Compute",
+    "object": "OpenStack Powered Storage",
+}
 
 
 def refstack_lines(data: dict, target: str, types: list[str] | None, alias: bool, flag: bool) -> list[str]:
@@ -58,11 +61,20 @@ def run_cli(*args: str) -> tuple[int, str, str]:
 
 
 CASES = [
-    ("2020.06.json", "platform"), ("2020.06.json", "compute"), ("2020.06.json", "object"),
-    ("2019.11.json", "platform"), ("2018.02.json", "compute"), ("next.json", "platform"),
-    ("2017.09.json", "platform"), ("2017.09.json", "object"), ("2016.01.json", "compute"),
-    ("2015.07.json", "platform"), ("2015.03.json", "platform"), ("2015.05.json", "object"),
-    ("add-ons/dns.2020.06.json", "dns"), ("add-ons/orchestration.2019.06.json", "orchestration"),
+    ("2020.06.json", "platform"),
+    ("2020.06.json", "compute"),
+    ("2020.06.json", "object"),
+    ("2019.11.json", "platform"),
+    ("2018.02.json", "compute"),
+    ("next.json", "platform"),
+    ("2017.09.json", "platform"),
+    ("2017.09.json", "object"),
+    ("2016.01.json", "compute"),
+    ("2015.07.json", "platform"),
+    ("2015.03.json", "platform"),
+    ("2015.05.json", "object"),
+    ("add-ons/dns.2020.06.json", "dns"),
+    ("add-ons/orchestration.2019.06.json", "orchestration"),
 ]
 OPTIONS = [
     (None, True, True, []),
@@ -75,8 +87,9 @@ OPTIONS = [
 
 @pytest.mark.parametrize(("name", "target"), CASES)
 @pytest.mark.parametrize(("types", "alias", "flag", "args"), OPTIONS)
-def test_lines_equal_refstack_algorithm(interop_dir: Path, name: str, target: str, types: list[str] | None,
-                                        alias: bool, flag: bool, args: list[str]) -> None:
+def test_lines_equal_refstack_algorithm(
+    interop_dir: Path, name: str, target: str, types: list[str] | None, alias: bool, flag: bool, args: list[str]
+) -> None:
     data = json.loads((interop_dir / name).read_text())
     expected = refstack_lines(data, target, types, alias, flag)
     code, out, _ = run_cli("--guideline", str(interop_dir / name), "--target", target, *args)
@@ -84,16 +97,20 @@ def test_lines_equal_refstack_algorithm(interop_dir: Path, name: str, target: st
     assert out.splitlines() == expected
 
 
-@pytest.mark.parametrize(("target", "args", "lines", "distinct"), [
-    ("platform", [], 390, 388),
-    ("platform", ["--no-alias", "--no-flagged"], 275, 273),
-    ("compute", [], 331, 331),
-    ("compute", ["--no-alias", "--no-flagged"], 217, 217),
-    ("object", [], 61, 59),
-    ("object", ["--no-alias", "--no-flagged"], 60, 58),
-])
-def test_reference_counts_for_2020_06(interop_dir: Path, target: str, args: list[str], lines: int,
-                                      distinct: int) -> None:
+@pytest.mark.parametrize(
+    ("target", "args", "lines", "distinct"),
+    [
+        ("platform", [], 390, 388),
+        ("platform", ["--no-alias", "--no-flagged"], 275, 273),
+        ("compute", [], 331, 331),
+        ("compute", ["--no-alias", "--no-flagged"], 217, 217),
+        ("object", [], 61, 59),
+        ("object", ["--no-alias", "--no-flagged"], 60, 58),
+    ],
+)
+def test_reference_counts_for_2020_06(
+    interop_dir: Path, target: str, args: list[str], lines: int, distinct: int
+) -> None:
     code, out, _ = run_cli("-g", str(interop_dir / "2020.06.json"), "-t", target, "--type", "required", *args)
     assert code == 0
     got = out.splitlines()
@@ -124,8 +141,14 @@ def test_real_command_line(interop_dir: Path) -> None:
     proc = _tcup("list-tests", "--guideline", str(interop_dir / "2020.06.json"), "--target", "object")
     assert proc.returncode == 0
     assert len(proc.stdout.splitlines()) == 61 + len(
-        refstack_lines(json.loads((interop_dir / "2020.06.json").read_text()), "object",
-                       ["advisory", "deprecated", "removed"], True, True))
+        refstack_lines(
+            json.loads((interop_dir / "2020.06.json").read_text()),
+            "object",
+            ["advisory", "deprecated", "removed"],
+            True,
+            True,
+        )
+    )
 
 
 def test_unknown_target_is_an_error(interop_dir: Path) -> None:

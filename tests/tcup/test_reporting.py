@@ -33,10 +33,14 @@ TOKEN = "gAAAAABtoken-0123"
 
 
 def _run() -> RunReport:
-    return RunReport(cpid="c", duration_seconds=3, results=(
-        CaseResult(test_id="tempest.a.B.test_ok", idempotent_id=UUID(int=1), outcome=Outcome.SUCCESS, duration=0.5),
-        CaseResult(test_id="tempest.a.B.test_skip", outcome=Outcome.SKIP, reason="no nova"),
-    ))
+    return RunReport(
+        cpid="c",
+        duration_seconds=3,
+        results=(
+            CaseResult(test_id="tempest.a.B.test_ok", idempotent_id=UUID(int=1), outcome=Outcome.SUCCESS, duration=0.5),
+            CaseResult(test_id="tempest.a.B.test_skip", outcome=Outcome.SKIP, reason="no nova"),
+        ),
+    )
 
 
 def test_run_documents(tmp_path: Path) -> None:
@@ -50,8 +54,13 @@ def test_compliance_document_and_table(interop_dir: Path, subunit_fixtures: Path
     guideline = load_guideline(str(interop_dir / "2020.06.json"))
     read = read_results_file(subunit_fixtures / "interop-2020.06-nonadmin.subunit")
     run = RunReport(cpid="c", duration_seconds=1, results=tuple(read.results))
-    entries = select_entries(guideline, "platform", statuses=[Status.REQUIRED],
-                             capabilities=["identity-v3-tokens-create", "objectstore-account-list"], flagged=False)
+    entries = select_entries(
+        guideline,
+        "platform",
+        statuses=[Status.REQUIRED],
+        capabilities=["identity-v3-tokens-create", "objectstore-account-list"],
+        flagged=False,
+    )
     # a local Tempest that lacks one test and renamed another
     ids = [f"{r.test_id}[id-{r.idempotent_id}]" for r in read.results if r.idempotent_id]
     renamed = ids[0]

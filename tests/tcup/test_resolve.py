@@ -30,8 +30,7 @@ def resolve_one(entry: TestEntry, idx: TestIndex):
 
 
 def test_same_id_and_name() -> None:
-    r = resolve_one(TestEntry(name="tempest.a.T.test_x", uuid=U1),
-                    index(f"tempest.a.T.test_x[id-{U1},smoke]"))
+    r = resolve_one(TestEntry(name="tempest.a.T.test_x", uuid=U1), index(f"tempest.a.T.test_x[id-{U1},smoke]"))
     assert (r.how, r.local_id, r.local_name) == (Match.ID, f"tempest.a.T.test_x[id-{U1},smoke]", "tempest.a.T.test_x")
 
 
@@ -80,10 +79,13 @@ def test_plugin_tests_resolve_like_core_ones() -> None:
 
 
 def test_include_patterns_are_anchored_and_escaped() -> None:
-    res = resolve_entries([("c", None, TestEntry(name="tempest.a.T.test_x", uuid=U1))],
-                          index(f"tempest.a.T.test_x[id-{U1}]", "tempest.a.T.test_x_more"))
+    res = resolve_entries(
+        [("c", None, TestEntry(name="tempest.a.T.test_x", uuid=U1))],
+        index(f"tempest.a.T.test_x[id-{U1}]", "tempest.a.T.test_x_more"),
+    )
     (pattern,) = res.include_patterns()
     import re
+
     assert re.search(pattern, f"tempest.a.T.test_x[id-{U1}]")
     assert re.search(pattern, "tempest.a.T.test_x")
     assert not re.search(pattern, "tempest.a.T.test_x_more")
@@ -121,7 +123,8 @@ def test_whole_2020_06_against_the_pinned_tempest(interop_dir: Path, real_index:
     assert res.counts() == {"id": 284, "renamed": 1, "name": 0, "alias": 0, "missing": 1}
     (renamed,) = [r for r in res.items if r.how is Match.RENAMED]
     assert renamed.local_name == (
-        "tempest.api.network.admin.test_routers.RoutersAdminTest.test_update_router_unset_gateway")
+        "tempest.api.network.admin.test_routers.RoutersAdminTest.test_update_router_unset_gateway"
+    )
     (missing,) = res.missing()
     assert missing.entry.name.endswith("VolumesMetadataTest.test_update_snapshot_metadata")
     assert missing.entry.flag is not None and missing.entry.flag.code == "D406"

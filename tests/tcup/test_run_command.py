@@ -10,18 +10,26 @@ from click.testing import CliRunner
 from tcup.cli import cli
 from tests.tcup.fake_server import closed_port_url
 
-ENV = {"OS_AUTH_URL": "http://127.0.0.1:1/v3", "OS_USERNAME": "demo", "OS_PASSWORD": "pw-123456",
-       "OS_PROJECT_NAME": "demo", "OS_CLOUD": ""}
+ENV = {
+    "OS_AUTH_URL": "http://127.0.0.1:1/v3",
+    "OS_USERNAME": "demo",
+    "OS_PASSWORD": "pw-123456",
+    "OS_PROJECT_NAME": "demo",
+    "OS_CLOUD": "",
+}
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    ([], "choose the tests"),
-    (["-c", "identity-v3-*"], "--capability needs --guideline"),
-    (["--regex", "x", "--all"], "exclude each other"),
-    (["--all", "--sign", "key"], "--sign signs an upload"),
-    (["--all", "--upload", "http://x", "--extended"], "--extended needs --upload URL and --sign KEY"),
-    (["--all", "--tempest-option", "novalue"], "SECTION.KEY=VALUE"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ([], "choose the tests"),
+        (["-c", "identity-v3-*"], "--capability needs --guideline"),
+        (["--regex", "x", "--all"], "exclude each other"),
+        (["--all", "--sign", "key"], "--sign signs an upload"),
+        (["--all", "--upload", "http://x", "--extended"], "--extended needs --upload URL and --sign KEY"),
+        (["--all", "--tempest-option", "novalue"], "SECTION.KEY=VALUE"),
+    ],
+)
 def test_usage_errors(args: list[str], message: str, tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["run", "-o", str(tmp_path / "out"), *args], env=ENV)
     assert result.exit_code == 2
@@ -35,7 +43,8 @@ def test_incomplete_credentials_are_explained(tmp_path: Path) -> None:
 
 def test_unreachable_keystone_is_reported_without_the_password(tmp_path: Path) -> None:
     url = closed_port_url()
-    result = CliRunner().invoke(cli, ["run", "--all", "-o", str(tmp_path / "out")],
-                                env={**ENV, "OS_AUTH_URL": f"{url}/v3"})
+    result = CliRunner().invoke(
+        cli, ["run", "--all", "-o", str(tmp_path / "out")], env={**ENV, "OS_AUTH_URL": f"{url}/v3"}
+    )
     assert result.exit_code == 2 and f"cannot reach Keystone at {url}/v3" in result.output
     assert "pw-123456" not in result.output

@@ -50,8 +50,12 @@ def _env(tmp_path: Path, delay: float) -> tuple[TempestEnv, TempestInstall, Temp
     env = TempestEnv(python=Path(sys.executable), version="47.0.0", bin_dir=bin_dir)
     install = TempestInstall("47.0.0", str(tmp_path / "tempest"), ())
     private = tmp_path / "private"
-    files = TempestFiles(conf=private / "etc" / "tempest.conf", accounts=private / "etc" / "accounts.yaml",
-                         lock_dir=private / "locks", log_dir=private / "logs")
+    files = TempestFiles(
+        conf=private / "etc" / "tempest.conf",
+        accounts=private / "etc" / "accounts.yaml",
+        lock_dir=private / "locks",
+        log_dir=private / "logs",
+    )
     for d in (files.conf.parent, files.lock_dir, files.log_dir):
         d.mkdir(parents=True)
     return env, install, files
@@ -78,12 +82,14 @@ def test_select_by_regex() -> None:
 
 
 def test_modules_of_ids() -> None:
-    assert modules_of([
-        "tempest.api.identity.v3.test_tokens.TokensV3Test.test_create_token[id-6f8e4436-fc96-4282-8122-e41df57197a9]",
-        "tempest.api.identity.v3.test_tokens.TokensV3Test.test_other",
-        "designate_tempest_plugin.tests.api.v2.test_zones.ZonesTest.test_create_zone[id-1,smoke]",
-        "setUpClass (tempest.api.x.Y)",
-    ]) == ["designate_tempest_plugin.tests.api.v2.test_zones", "tempest.api.identity.v3.test_tokens"]
+    assert modules_of(
+        [
+            "tempest.api.identity.v3.test_tokens.TokensV3Test.test_create_token[id-6f8e4436-fc96-4282-8122-e41df57197a9]",
+            "tempest.api.identity.v3.test_tokens.TokensV3Test.test_other",
+            "designate_tempest_plugin.tests.api.v2.test_zones.ZonesTest.test_create_zone[id-1,smoke]",
+            "setUpClass (tempest.api.x.Y)",
+        ]
+    ) == ["designate_tempest_plugin.tests.api.v2.test_zones", "tempest.api.identity.v3.test_tokens"]
 
 
 def test_run_reads_the_stream_live_and_keeps_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -92,16 +98,26 @@ def test_run_reads_the_stream_live_and_keeps_it(tmp_path: Path, monkeypatch: pyt
     recorder = Recorder()
     workspace = tmp_path / "ws"
     started = time.monotonic()
-    outcome = run_tests(env=env, install=install, files=files, test_ids=IDS, concurrency=3,
-                        subunit_path=tmp_path / "tempest.subunit", stderr_path=tmp_path / "stestr.log",
-                        workspace=workspace, listener=recorder)
+    outcome = run_tests(
+        env=env,
+        install=install,
+        files=files,
+        test_ids=IDS,
+        concurrency=3,
+        subunit_path=tmp_path / "tempest.subunit",
+        stderr_path=tmp_path / "stestr.log",
+        workspace=workspace,
+        listener=recorder,
+    )
     assert not outcome.interrupted and outcome.returncode == 0
     assert [c.outcome for c in outcome.read.results] == [Outcome.SUCCESS, Outcome.FAIL] + [Outcome.SUCCESS] * 4
     assert len(recorder.started) == 6 and len(recorder.finished) == 6
     assert recorder.times[0] - started < 0.3 * 6  # the first result arrived before the run ended
-    assert [c.test_id for c in read_results_file(outcome.subunit_path).results] == [c.test_id for c in
-                                                                                    outcome.read.results]
+    assert [c.test_id for c in read_results_file(outcome.subunit_path).results] == [
+        c.test_id for c in outcome.read.results
+    ]
     import json
+
     call = json.loads((workspace / "fake-stestr-call.json").read_text())
     assert call["argv"][:4] == ["run", "--subunit", "--concurrency", "3"]
     assert "OS_PASSWORD" not in call["env"]
@@ -120,9 +136,16 @@ def test_sigint_stops_the_run_and_keeps_partial_results(tmp_path: Path) -> None:
 
     thread = threading.Thread(target=interrupt)
     thread.start()
-    outcome = run_tests(env=env, install=install, files=files, test_ids=IDS * 4, concurrency=1,
-                        subunit_path=tmp_path / "tempest.subunit", stderr_path=tmp_path / "stestr.log",
-                        listener=recorder)
+    outcome = run_tests(
+        env=env,
+        install=install,
+        files=files,
+        test_ids=IDS * 4,
+        concurrency=1,
+        subunit_path=tmp_path / "tempest.subunit",
+        stderr_path=tmp_path / "stestr.log",
+        listener=recorder,
+    )
     thread.join()
     assert outcome.interrupted
     assert 2 <= len(outcome.read.results) < 24
@@ -133,21 +156,37 @@ def test_sigint_stops_the_run_and_keeps_partial_results(tmp_path: Path) -> None:
 def test_nothing_to_run(tmp_path: Path) -> None:
     env, install, files = _env(tmp_path, delay=0)
     with pytest.raises(TempestRunError, match="no test to run"):
-        run_tests(env=env, install=install, files=files, test_ids=[], concurrency=1,
-                  subunit_path=tmp_path / "s", stderr_path=tmp_path / "e")
+        run_tests(
+            env=env,
+            install=install,
+            files=files,
+            test_ids=[],
+            concurrency=1,
+            subunit_path=tmp_path / "s",
+            stderr_path=tmp_path / "e",
+        )
 
 
 def test_a_stestr_that_produces_nothing_is_an_error(tmp_path: Path) -> None:
     env, install, files = _env(tmp_path, delay=0)
-    (env.bin_dir / "stestr").write_text(textwrap.dedent(f"""\
+    (env.bin_dir / "stestr").write_text(
+        textwrap.dedent(f"""\
         #!{sys.executable}
         import sys
         sys.stderr.write("ImportError: no module named tempest\\n")
         sys.exit(3)
-        """))
+        """)
+    )
     with pytest.raises(TempestRunError, match="(?s)no test results.*exit status 3.*ImportError"):
-        run_tests(env=env, install=install, files=files, test_ids=IDS, concurrency=1,
-                  subunit_path=tmp_path / "s", stderr_path=tmp_path / "e")
+        run_tests(
+            env=env,
+            install=install,
+            files=files,
+            test_ids=IDS,
+            concurrency=1,
+            subunit_path=tmp_path / "s",
+            stderr_path=tmp_path / "e",
+        )
 
 
 def test_balanced_groups_put_the_longest_classes_apart() -> None:
@@ -170,7 +209,8 @@ def test_a_class_longer_than_a_fair_share_is_split_over_workers_by_tests() -> No
     # threads widen the slots: the fair share shrinks and the quick classes fill the other threads
     threaded = balanced_groups(ids, 2, costs, threads=3)
     assert sorted(n for w in threaded.workers for n in w) == sorted(
-        [f"t.m.Slow.test_{i}" for i in range(4)] + [f"t.m.Quick{i}" for i in range(4)])
+        [f"t.m.Slow.test_{i}" for i in range(4)] + [f"t.m.Quick{i}" for i in range(4)]
+    )
 
 
 def test_the_worker_file_names_split_tests_exactly(tmp_path: Path) -> None:
@@ -195,8 +235,11 @@ def test_class_costs_include_the_time_between_classes(tmp_path: Path) -> None:
     from tests.tcup.subunit_streams import stream_bytes
 
     stream = tmp_path / "s.subunit"
-    stream.write_bytes(stream_bytes([("t.m.A.test_1", "success", None), ("t.m.A.test_2", "success", None),
-                                     ("t.m.B.test_1", "success", None)]))
+    stream.write_bytes(
+        stream_bytes(
+            [("t.m.A.test_1", "success", None), ("t.m.A.test_2", "success", None), ("t.m.B.test_1", "success", None)]
+        )
+    )
     # each test runs 1 s and starts 2 s after the previous one started: A = 1 + 2, B = 2
     assert class_costs(stream) == {"t.m.A": 3.0, "t.m.B": 2.0}
 

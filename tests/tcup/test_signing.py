@@ -18,10 +18,16 @@ PASSPHRASE = "correct horse"
 
 
 def _write(path: Path, key: object, fmt: serialization.PrivateFormat, passphrase: str | None = None) -> Path:
-    algo = (serialization.BestAvailableEncryption(passphrase.encode()) if passphrase
-            else serialization.NoEncryption())
-    path.write_bytes(key.private_bytes(serialization.Encoding.PEM if fmt is not serialization.PrivateFormat.OpenSSH
-                                       else serialization.Encoding.PEM, fmt, algo))  # type: ignore[attr-defined]
+    algo = serialization.BestAvailableEncryption(passphrase.encode()) if passphrase else serialization.NoEncryption()
+    path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM
+            if fmt is not serialization.PrivateFormat.OpenSSH
+            else serialization.Encoding.PEM,
+            fmt,
+            algo,
+        )
+    )  # type: ignore[attr-defined]
     return path
 
 
@@ -33,10 +39,17 @@ def _verify(key: rsa.RSAPrivateKey, body: bytes, headers: dict[str, str]) -> Non
     assert public.public_numbers() == key.public_key().public_numbers()
 
 
-@pytest.mark.parametrize("fmt", [serialization.PrivateFormat.OpenSSH, serialization.PrivateFormat.TraditionalOpenSSL,
-                                 serialization.PrivateFormat.PKCS8])
-def test_unencrypted_keys_in_every_format(tmp_path: Path, rsa_key: rsa.RSAPrivateKey,
-                                          fmt: serialization.PrivateFormat) -> None:
+@pytest.mark.parametrize(
+    "fmt",
+    [
+        serialization.PrivateFormat.OpenSSH,
+        serialization.PrivateFormat.TraditionalOpenSSL,
+        serialization.PrivateFormat.PKCS8,
+    ],
+)
+def test_unencrypted_keys_in_every_format(
+    tmp_path: Path, rsa_key: rsa.RSAPrivateKey, fmt: serialization.PrivateFormat
+) -> None:
     path = _write(tmp_path / "key", rsa_key, fmt)
     key = load_private_key(path)
     body = b'{"cpid": "c", "duration_seconds": 1, "results": [{"name": "t"}]}'
@@ -44,9 +57,9 @@ def test_unencrypted_keys_in_every_format(tmp_path: Path, rsa_key: rsa.RSAPrivat
 
 
 @pytest.mark.parametrize("fmt", [serialization.PrivateFormat.OpenSSH, serialization.PrivateFormat.PKCS8])
-def test_passphrase_from_argument_env_or_prompt(tmp_path: Path, rsa_key: rsa.RSAPrivateKey,
-                                                fmt: serialization.PrivateFormat,
-                                                monkeypatch: pytest.MonkeyPatch) -> None:
+def test_passphrase_from_argument_env_or_prompt(
+    tmp_path: Path, rsa_key: rsa.RSAPrivateKey, fmt: serialization.PrivateFormat, monkeypatch: pytest.MonkeyPatch
+) -> None:
     path = _write(tmp_path / "key", rsa_key, fmt, PASSPHRASE)
     monkeypatch.delenv(PASSPHRASE_ENV, raising=False)
     assert load_private_key(path, passphrase=Secret(PASSPHRASE)).key_size == 2048
@@ -57,8 +70,9 @@ def test_passphrase_from_argument_env_or_prompt(tmp_path: Path, rsa_key: rsa.RSA
     assert load_private_key(path)
 
 
-def test_missing_and_wrong_passphrase(tmp_path: Path, rsa_key: rsa.RSAPrivateKey,
-                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_missing_and_wrong_passphrase(
+    tmp_path: Path, rsa_key: rsa.RSAPrivateKey, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv(PASSPHRASE_ENV, raising=False)
     path = _write(tmp_path / "key", rsa_key, serialization.PrivateFormat.OpenSSH, PASSPHRASE)
     with pytest.raises(SigningError, match="protected by a passphrase.*TCUP_KEY_PASSPHRASE"):

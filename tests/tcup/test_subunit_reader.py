@@ -29,8 +29,11 @@ ID = "tempest.api.identity.v3.test_tokens.TokensV3Test.test_create_token[id-6f8e
 
 def _counts(results: list[CaseResult]) -> dict[str, int]:
     c = Counter(r.outcome for r in results)
-    return {"passed": c[Outcome.SUCCESS] + c[Outcome.XFAIL], "failed": c[Outcome.FAIL] + c[Outcome.UXSUCCESS],
-            "skipped": c[Outcome.SKIP]}
+    return {
+        "passed": c[Outcome.SUCCESS] + c[Outcome.XFAIL],
+        "failed": c[Outcome.FAIL] + c[Outcome.UXSUCCESS],
+        "skipped": c[Outcome.SKIP],
+    }
 
 
 def _summaries(fixtures: Path) -> list[Path]:
@@ -67,8 +70,12 @@ def test_v1_stream_gives_the_same_results(subunit_fixtures: Path, tmp_path: Path
     v2 = subunit_fixtures / "image-nonadmin.subunit"
     v1 = tmp_path / "image.v1"
     with open(v2, "rb") as src, open(v1, "wb") as dst:
-        subprocess.run([sys.executable, "-c", "from subunit.filter_scripts.subunit_2to1 import main; main()"],
-                       stdin=src, stdout=dst, check=True)
+        subprocess.run(
+            [sys.executable, "-c", "from subunit.filter_scripts.subunit_2to1 import main; main()"],
+            stdin=src,
+            stdout=dst,
+            check=True,
+        )
     assert v1.read_bytes()[:1] != b"\xb3"
     read_v1, read_v2 = read_results_file(v1), read_results_file(v2)
     assert read_v1.version == 1
@@ -77,8 +84,12 @@ def test_v1_stream_gives_the_same_results(subunit_fixtures: Path, tmp_path: Path
 
 
 def test_failures_keep_their_traceback_and_duration() -> None:
-    data = stream_bytes([(ID, "fail", "Traceback...\nAssertionError: 401 != 201"),
-                         ("tempest.a.B.test_skip[id-00000000-0000-4000-8000-000000000001]", "skip", "no nova")])
+    data = stream_bytes(
+        [
+            (ID, "fail", "Traceback...\nAssertionError: 401 != 201"),
+            ("tempest.a.B.test_skip[id-00000000-0000-4000-8000-000000000001]", "skip", "no nova"),
+        ]
+    )
     fail, skip = read_results(io.BytesIO(data))
     assert fail.outcome is Outcome.FAIL and fail.reason is not None and fail.reason.endswith("401 != 201")
     assert fail.duration == 1.0
@@ -140,15 +151,26 @@ def test_version_detection_of_empty_or_v2(first: bytes) -> None:
 
 def test_a_failed_set_up_class_fails_each_selected_test_of_the_class() -> None:
     cls = "tempest.api.image.v2.test_images.ListUserImagesTest"
-    data = stream_bytes([(f"setUpClass ({cls})", "fail", "InvalidCredentials: no reader"),
-                         ("tempest.api.x.Other.test_a", "success", None),
-                         ("setUpClass (tempest.api.y.Unselected)", "skip", "no nova")])
-    selected = [f"{cls}.test_list_no_params[id-1e341d7a-90a9-494c-b143-2cdf2aeb6aee]", f"{cls}.test_by_name",
-                "tempest.api.x.Other.test_a"]
+    data = stream_bytes(
+        [
+            (f"setUpClass ({cls})", "fail", "InvalidCredentials: no reader"),
+            ("tempest.api.x.Other.test_a", "success", None),
+            ("setUpClass (tempest.api.y.Unselected)", "skip", "no nova"),
+        ]
+    )
+    selected = [
+        f"{cls}.test_list_no_params[id-1e341d7a-90a9-494c-b143-2cdf2aeb6aee]",
+        f"{cls}.test_by_name",
+        "tempest.api.x.Other.test_a",
+    ]
     results = expand_class_results(read_results(io.BytesIO(data)), selected)
     by_name = {r.test_id: r for r in results}
-    assert set(by_name) == {f"{cls}.test_list_no_params", f"{cls}.test_by_name", "tempest.api.x.Other.test_a",
-                            "setUpClass (tempest.api.y.Unselected)"}
+    assert set(by_name) == {
+        f"{cls}.test_list_no_params",
+        f"{cls}.test_by_name",
+        "tempest.api.x.Other.test_a",
+        "setUpClass (tempest.api.y.Unselected)",
+    }
     expanded = by_name[f"{cls}.test_list_no_params"]
     assert expanded.outcome is Outcome.FAIL and expanded.idempotent_id == UUID("1e341d7a-90a9-494c-b143-2cdf2aeb6aee")
     assert expanded.reason == f"setUpClass ({cls}): InvalidCredentials: no reader"

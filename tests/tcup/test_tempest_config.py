@@ -15,30 +15,70 @@ from tcup.errors import CredentialsError
 from tcup.tempest_config import count_members, persona_roles, plan_accounts, tempest_settings, write_tempest_files
 
 PASSWORD = "pw-0123456789"
-CREDS = CloudCredentials(auth_url="https://k.example:5000/v3", password=Secret(PASSWORD), username="demo",
-                         project_name="demo", user_domain_name="Default", project_domain_name="Default")
+CREDS = CloudCredentials(
+    auth_url="https://k.example:5000/v3",
+    password=Secret(PASSWORD),
+    username="demo",
+    project_name="demo",
+    user_domain_name="Default",
+    project_domain_name="Default",
+)
 
 
-def _facts(*, roles: tuple[str, ...] = ("member", "reader"),
-           services: dict[str, ServiceInfo] | None = None) -> CloudFacts:
+def _facts(
+    *, roles: tuple[str, ...] = ("member", "reader"), services: dict[str, ServiceInfo] | None = None
+) -> CloudFacts:
     default = {
-        "identity": ServiceInfo(type="identity", name="keystone", id="i", url="https://k.example:5000/v3",
-                                versions=("v3.14",)),
-        "image": ServiceInfo(type="image", name="glance", id="g", url="https://g.example", versions=("v2.15", "v2.9"),
-                             facts={"import_methods": ["glance-direct"], "disk_formats": ["qcow2", "raw", "zzz"],
-                                    "container_formats": ["ami", "bare"]}),
-        "object-store": ServiceInfo(type="object-store", name="swift", id="s", url="https://s.example/v1/AUTH_p",
-                                    versions=("v1",), facts={"info": {"swift": {}, "container_sync": {}}}),
+        "identity": ServiceInfo(
+            type="identity", name="keystone", id="i", url="https://k.example:5000/v3", versions=("v3.14",)
+        ),
+        "image": ServiceInfo(
+            type="image",
+            name="glance",
+            id="g",
+            url="https://g.example",
+            versions=("v2.15", "v2.9"),
+            facts={
+                "import_methods": ["glance-direct"],
+                "disk_formats": ["qcow2", "raw", "zzz"],
+                "container_formats": ["ami", "bare"],
+            },
+        ),
+        "object-store": ServiceInfo(
+            type="object-store",
+            name="swift",
+            id="s",
+            url="https://s.example/v1/AUTH_p",
+            versions=("v1",),
+            facts={"info": {"swift": {}, "container_sync": {}}},
+        ),
     }
-    return CloudFacts(cpid="i", cpid_source="identity service id", auth_url=CREDS.auth_url, region="R1",
-                      fingerprint="f" * 32, identity_version="v3", user_id="u", user_domain_id="default",
-                      project_id="p", project_name="demo", roles=roles,
-                      services=services if services is not None else default, token=Secret("tok"))
+    return CloudFacts(
+        cpid="i",
+        cpid_source="identity service id",
+        auth_url=CREDS.auth_url,
+        region="R1",
+        fingerprint="f" * 32,
+        identity_version="v3",
+        user_id="u",
+        user_domain_id="default",
+        project_id="p",
+        project_name="demo",
+        roles=roles,
+        services=services if services is not None else default,
+        token=Secret("tok"),
+    )
 
 
 def _settings(facts: CloudFacts, tmp_path: Path, **overrides: str) -> dict[str, dict[str, str]]:
-    return tempest_settings(facts, CREDS, accounts_file=tmp_path / "a.yaml", lock_dir=tmp_path / "l",
-                            log_dir=tmp_path / "g", overrides=overrides)
+    return tempest_settings(
+        facts,
+        CREDS,
+        accounts_file=tmp_path / "a.yaml",
+        lock_dir=tmp_path / "l",
+        log_dir=tmp_path / "g",
+        overrides=overrides,
+    )
 
 
 def test_non_admin_pre_provisioned_settings(tmp_path: Path) -> None:
@@ -56,8 +96,11 @@ def test_non_admin_pre_provisioned_settings(tmp_path: Path) -> None:
     assert conf["image-feature-enabled"]["os_glance_reserved"] == "true"
     assert conf["image"]["disk_formats"] == "raw,qcow2,zzz"
     assert conf["image"]["container_formats"] == "bare,ami"
-    assert conf["object-storage-feature-enabled"] == {"discoverability": "true", "container_sync": "true",
-                                                      "object_versioning": "false"}
+    assert conf["object-storage-feature-enabled"] == {
+        "discoverability": "true",
+        "container_sync": "true",
+        "object_versioning": "false",
+    }
     assert conf["validation"]["run_validation"] == "false"
     assert "compute" not in conf
 
@@ -72,32 +115,55 @@ def test_missing_services_and_overrides(tmp_path: Path) -> None:
 def test_compute_uses_existing_images_and_flavors(tmp_path: Path) -> None:
     facts = _facts()
     services = dict(facts.services)
-    services["compute"] = ServiceInfo(type="compute", name="nova", id="c", url="https://n.example/v2.1",
-                                      facts={"flavors": [{"id": "big", "ram": 4096, "disk": 40},
-                                                         {"id": "tiny", "ram": 512, "disk": 1}]})
-    services["image"] = ServiceInfo(type="image", name="glance", id="g", url="https://g.example", versions=("v2.9",),
-                                    facts={"public_images": [{"id": "ubuntu", "name": "Ubuntu", "size": 9},
-                                                             {"id": "cir", "name": "cirros-0.6", "size": 20}]})
-    conf = _settings(CloudFacts(**{**{f: getattr(facts, f) for f in facts.__dataclass_fields__},
-                                   "services": services}), tmp_path)
+    services["compute"] = ServiceInfo(
+        type="compute",
+        name="nova",
+        id="c",
+        url="https://n.example/v2.1",
+        facts={"flavors": [{"id": "big", "ram": 4096, "disk": 40}, {"id": "tiny", "ram": 512, "disk": 1}]},
+    )
+    services["image"] = ServiceInfo(
+        type="image",
+        name="glance",
+        id="g",
+        url="https://g.example",
+        versions=("v2.9",),
+        facts={
+            "public_images": [
+                {"id": "ubuntu", "name": "Ubuntu", "size": 9},
+                {"id": "cir", "name": "cirros-0.6", "size": 20},
+            ]
+        },
+    )
+    conf = _settings(
+        CloudFacts(**{**{f: getattr(facts, f) for f in facts.__dataclass_fields__}, "services": services}), tmp_path
+    )
     assert conf["compute"]["flavor_ref"] == "tiny" and conf["compute"]["flavor_ref_alt"] == "big"
     assert conf["compute"]["image_ref"] == "cir"
     assert conf["service_available"]["nova"] == "true"
 
 
-@pytest.mark.parametrize(("roles", "persona"), [
-    (("member", "reader"), ("member",)), (("reader",), ("reader",)), (("manager", "member", "reader"), ("manager",)),
-    (("member", "ResellerAdmin"), ("ResellerAdmin",)), (("custom",), ("custom",)),
-])
+@pytest.mark.parametrize(
+    ("roles", "persona"),
+    [
+        (("member", "reader"), ("member",)),
+        (("reader",), ("reader",)),
+        (("manager", "member", "reader"), ("manager",)),
+        (("member", "ResellerAdmin"), ("ResellerAdmin",)),
+        (("custom",), ("custom",)),
+    ],
+)
 def test_persona_roles(roles: tuple[str, ...], persona: tuple[str, ...]) -> None:
     assert persona_roles(roles) == persona
 
 
 def test_plan_accounts_puts_the_primary_first_and_drops_duplicates_and_admins() -> None:
-    extra = [TestAccount(username="demo", password=Secret(PASSWORD), project_name="demo", roles=("member",)),
-             TestAccount(username="demo_reader", password=Secret(PASSWORD), project_name="demo", roles=("reader",)),
-             TestAccount(username="boss", password=Secret(PASSWORD), project_name="admin", roles=("admin",)),
-             TestAccount(username="alt", password=Secret(PASSWORD), project_name="alt", roles=("member",))]
+    extra = [
+        TestAccount(username="demo", password=Secret(PASSWORD), project_name="demo", roles=("member",)),
+        TestAccount(username="demo_reader", password=Secret(PASSWORD), project_name="demo", roles=("reader",)),
+        TestAccount(username="boss", password=Secret(PASSWORD), project_name="admin", roles=("admin",)),
+        TestAccount(username="alt", password=Secret(PASSWORD), project_name="alt", roles=("member",)),
+    ]
     accounts = plan_accounts(CREDS, _facts(), extra)
     assert [a.username for a in accounts] == ["demo", "demo_reader", "alt"]
     assert accounts[0].roles == ("member",)
@@ -114,8 +180,14 @@ def test_written_files(tmp_path: Path) -> None:
     files = write_tempest_files(tmp_path / "private", _facts(), CREDS, accounts)
     assert stat.S_IMODE(files.accounts.stat().st_mode) == 0o600
     assert yaml.safe_load(files.accounts.read_text()) == [
-        {"username": "demo", "project_name": "demo", "password": PASSWORD, "domain_name": "Default",
-         "roles": ["member"]}]
+        {
+            "username": "demo",
+            "project_name": "demo",
+            "password": PASSWORD,
+            "domain_name": "Default",
+            "roles": ["member"],
+        }
+    ]
     text = files.conf.read_text()
     assert PASSWORD not in text and "tok" not in text.split("\n", 1)[1]
     parser = configparser.ConfigParser(interpolation=None)

@@ -17,16 +17,21 @@ from tcup.cli import cli
 from tests.tcup.fake_server import Script, closed_port_url, serve
 from tests.tcup.subunit_streams import stream_bytes
 
-RUN = RunReport(cpid="c1", duration_seconds=5, results=(
-    CaseResult(test_id="tempest.a.B.test_ok", outcome=Outcome.SUCCESS),
-    CaseResult(test_id="tempest.a.B.test_bad", outcome=Outcome.FAIL, reason="boom"),
-))
+RUN = RunReport(
+    cpid="c1",
+    duration_seconds=5,
+    results=(
+        CaseResult(test_id="tempest.a.B.test_ok", outcome=Outcome.SUCCESS),
+        CaseResult(test_id="tempest.a.B.test_bad", outcome=Outcome.FAIL, reason="boom"),
+    ),
+)
 
 
 def _key_file(tmp_path: Path, key: rsa.RSAPrivateKey) -> Path:
     path = tmp_path / "id_rsa"
-    path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.OpenSSH,
-                                       serialization.NoEncryption()))
+    path.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.OpenSSH, serialization.NoEncryption())
+    )
     return path
 
 
@@ -48,8 +53,9 @@ def test_upload_refstack_json_signed(tmp_path: Path, rsa_key: rsa.RSAPrivateKey)
     path = tmp_path / "refstack.json"
     path.write_text(json.dumps({"cpid": "c1", "duration_seconds": 5, "results": [{"name": "t.x"}]}, indent=4))
     with serve(Script()) as script:
-        result = CliRunner().invoke(cli, ["upload", str(path), "--server", script.url, "--sign",
-                                          str(_key_file(tmp_path, rsa_key)), "-y"])
+        result = CliRunner().invoke(
+            cli, ["upload", str(path), "--server", script.url, "--sign", str(_key_file(tmp_path, rsa_key)), "-y"]
+        )
     assert result.exit_code == 0, result.output
     (request,) = script.requests
     assert request.body == b'{"cpid": "c1", "duration_seconds": 5, "results": [{"name": "t.x"}]}'
@@ -62,8 +68,9 @@ def test_upload_run_json_sends_passed_tests_only(tmp_path: Path) -> None:
     with serve(Script()) as script:
         result = CliRunner().invoke(cli, ["upload", str(path), "--url", script.url, "-y"])
     assert result.exit_code == 0, result.output
-    assert script.requests[0].body == dumps_v1({"cpid": "c1", "duration_seconds": 5,
-                                                "results": [{"name": "tempest.a.B.test_ok"}]})
+    assert script.requests[0].body == dumps_v1(
+        {"cpid": "c1", "duration_seconds": 5, "results": [{"name": "tempest.a.B.test_ok"}]}
+    )
 
 
 def test_failed_upload_keeps_the_file_and_says_how_to_retry(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -92,13 +99,24 @@ def test_upload_subunit_with_keystone_endpoint_cpid(tmp_path: Path) -> None:
     ok = "tempest.a.B.test_ok[id-6f8e4436-fc96-4282-8122-e41df57197a9,smoke]"
     stream.write_bytes(stream_bytes([(ok, "success", None), ("tempest.a.B.test_no", "fail", "x")]))
     with serve(Script()) as script:
-        result = CliRunner().invoke(cli, ["upload-subunit", str(stream), "--server", script.url, "-y",
-                                          "--keystone-endpoint", "https://keystone.example.com:5000/v3"])
+        result = CliRunner().invoke(
+            cli,
+            [
+                "upload-subunit",
+                str(stream),
+                "--server",
+                script.url,
+                "-y",
+                "--keystone-endpoint",
+                "https://keystone.example.com:5000/v3",
+            ],
+        )
     assert result.exit_code == 0, result.output
     run = loads_v1(script.requests[0].body)
     assert run.cpid == hashlib.md5(b"keystone.example.com").hexdigest() and run.duration_seconds == 0
     assert [(r.test_id, str(r.idempotent_id)) for r in run.results] == [
-        ("tempest.a.B.test_ok", "6f8e4436-fc96-4282-8122-e41df57197a9")]
+        ("tempest.a.B.test_ok", "6f8e4436-fc96-4282-8122-e41df57197a9")
+    ]
 
 
 def test_upload_subunit_needs_one_cpid_source(tmp_path: Path) -> None:
@@ -108,15 +126,15 @@ def test_upload_subunit_needs_one_cpid_source(tmp_path: Path) -> None:
     assert result.exit_code == 2 and "exactly one of --cpid and --keystone-endpoint" in result.output
 
 
-
 def test_extended_upload_needs_a_key_and_a_run_json(tmp_path: Path, rsa_key: rsa.RSAPrivateKey) -> None:
     v1 = tmp_path / "refstack.json"
     v1.write_bytes(dumps_v1({"cpid": "c1", "duration_seconds": 5, "results": [{"name": "t.x"}]}))
     key = str(_key_file(tmp_path, rsa_key))
     unsigned = CliRunner().invoke(cli, ["upload", str(v1), "--server", closed_port_url(), "--extended", "-y"])
     assert unsigned.exit_code == 2 and "add --sign KEY" in unsigned.output
-    wrong = CliRunner().invoke(cli, ["upload", str(v1), "--server", closed_port_url(), "--extended", "--sign", key,
-                                     "-y"])
+    wrong = CliRunner().invoke(
+        cli, ["upload", str(v1), "--server", closed_port_url(), "--extended", "--sign", key, "-y"]
+    )
     assert wrong.exit_code == 2 and "--extended needs a run.json" in wrong.output
 
 
@@ -125,8 +143,19 @@ def test_signed_extended_upload_is_linked_to_the_v1_result(tmp_path: Path, rsa_k
     path.write_bytes(dumps_extended(RUN, indent=2))
     script = Script(answers=[(201, {"test_id": "r1", "url": "/results/r1"}), (201, {"test_id": "r1", "linked": True})])
     with serve(script):
-        result = CliRunner().invoke(cli, ["upload", str(path), "--server", script.url, "--extended", "--sign",
-                                          str(_key_file(tmp_path, rsa_key)), "-y"])
+        result = CliRunner().invoke(
+            cli,
+            [
+                "upload",
+                str(path),
+                "--server",
+                script.url,
+                "--extended",
+                "--sign",
+                str(_key_file(tmp_path, rsa_key)),
+                "-y",
+            ],
+        )
     assert result.exit_code == 0, result.output
     v1, full = script.requests
     assert v1.path == "/v1/results/" and full.path == "/v2/runs?test_id=r1"

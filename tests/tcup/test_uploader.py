@@ -13,9 +13,16 @@ from tcup.errors import UploadError
 from tcup.uploader import results_url, upload_run
 from tests.tcup.fake_server import Script, closed_port_url, serve
 
-DOC = {"cpid": "c0ffee", "duration_seconds": 12,
-       "results": [{"name": "tempest.api.identity.v3.test_tokens.TokensV3Test.test_create_token",
-                    "uuid": "6f8e4436-fc96-4282-8122-e41df57197a9"}]}
+DOC = {
+    "cpid": "c0ffee",
+    "duration_seconds": 12,
+    "results": [
+        {
+            "name": "tempest.api.identity.v3.test_tokens.TokensV3Test.test_create_token",
+            "uuid": "6f8e4436-fc96-4282-8122-e41df57197a9",
+        }
+    ],
+}
 BODY = dumps_v1(DOC)
 
 
@@ -23,12 +30,15 @@ def _no_sleep(_: float) -> None:
     pass
 
 
-@pytest.mark.parametrize(("server", "url"), [
-    ("https://r.example/api", "https://r.example/api/v1/results/"),
-    ("https://r.example/api/", "https://r.example/api/v1/results/"),
-    ("http://r.example:8000/v1", "http://r.example:8000/v1/results/"),
-    ("http://r.example/v1/results", "http://r.example/v1/results/"),
-])
+@pytest.mark.parametrize(
+    ("server", "url"),
+    [
+        ("https://r.example/api", "https://r.example/api/v1/results/"),
+        ("https://r.example/api/", "https://r.example/api/v1/results/"),
+        ("http://r.example:8000/v1", "http://r.example:8000/v1/results/"),
+        ("http://r.example/v1/results", "http://r.example/v1/results/"),
+    ],
+)
 def test_results_url(server: str, url: str) -> None:
     assert results_url(server) == url
 
@@ -69,8 +79,19 @@ def test_5xx_is_retried_with_backoff() -> None:
 
 
 def test_4xx_is_final_and_shows_the_servers_problems() -> None:
-    script = Script(answers=[(400, {"code": 400, "title": "x", "detail": "x",
-                                    "errors": ["results[0].uuid: 'zz' is not a UUID", "'cpid' is required"]})])
+    script = Script(
+        answers=[
+            (
+                400,
+                {
+                    "code": 400,
+                    "title": "x",
+                    "detail": "x",
+                    "errors": ["results[0].uuid: 'zz' is not a UUID", "'cpid' is required"],
+                },
+            )
+        ]
+    )
     with serve(script), pytest.raises(UploadError) as info:
         upload_run(BODY, server=script.url, sleep=_no_sleep)
     assert len(script.requests) == 1

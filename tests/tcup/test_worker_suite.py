@@ -22,7 +22,7 @@ from tests.conftest import skip_or_fail
 CLASSES = ("Alpha", "Beta", "Gamma", "Delta")
 TESTS_PER_CLASS = 3
 
-FAKE_MODULE = '''
+FAKE_MODULE = """
 import json, os, threading, time, unittest
 
 LOG = os.environ["TCUP_FAKE_LOG"]
@@ -47,18 +47,18 @@ class Base(unittest.TestCase):
         note("teardown", cls)
 
 {classes}
-'''
+"""
 
-CLASS = '''
+CLASS = """
 class {name}(Base):
 {tests}
-'''
+"""
 
-TEST = '''    def test_{i}(self):
+TEST = """    def test_{i}(self):
         note("test", type(self))
         time.sleep(0.4)
         {body}
-'''
+"""
 
 
 def _package(root: Path) -> list[str]:
@@ -67,8 +67,10 @@ def _package(root: Path) -> list[str]:
     (pkg / "__init__.py").write_text("")
     classes = []
     for name in CLASSES:
-        tests = "".join(TEST.format(i=i, body="self.fail('boom')" if (name, i) == ("Gamma", 1) else "pass")
-                        for i in range(TESTS_PER_CLASS))
+        tests = "".join(
+            TEST.format(i=i, body="self.fail('boom')" if (name, i) == ("Gamma", 1) else "pass")
+            for i in range(TESTS_PER_CLASS)
+        )
         classes.append(CLASS.format(name=name, tests=tests))
     (pkg / "test_fake.py").write_text(textwrap.dedent(FAKE_MODULE.format(classes="".join(classes))))
     return [f"fakeapi.test_fake.{c}.test_{i}" for c in CLASSES for i in range(TESTS_PER_CLASS)]
@@ -94,14 +96,26 @@ def _run(tmp_path: Path, env, threads: int, concurrency: int = 1, together: int 
     workspace.mkdir()
     (workspace / "fakeapi").symlink_to(source / "fakeapi")
     private = tmp_path / "private"
-    files = TempestFiles(conf=private / "tempest.conf", accounts=private / "accounts.yaml",
-                         lock_dir=private / "locks", log_dir=private / "logs")
+    files = TempestFiles(
+        conf=private / "tempest.conf",
+        accounts=private / "accounts.yaml",
+        lock_dir=private / "locks",
+        log_dir=private / "logs",
+    )
     os.environ["TCUP_FAKE_LOG"] = str(log)
     os.environ["TCUP_FAKE_TOGETHER"] = str(together)
     try:
-        outcome = run_tests(env=env, install=TempestInstall("0", str(source), ()), files=files, test_ids=ids,
-                            concurrency=concurrency, subunit_path=tmp_path / "out.subunit",
-                            stderr_path=tmp_path / "stestr.log", workspace=workspace, threads=threads)
+        outcome = run_tests(
+            env=env,
+            install=TempestInstall("0", str(source), ()),
+            files=files,
+            test_ids=ids,
+            concurrency=concurrency,
+            subunit_path=tmp_path / "out.subunit",
+            stderr_path=tmp_path / "stestr.log",
+            workspace=workspace,
+            threads=threads,
+        )
     finally:
         del os.environ["TCUP_FAKE_LOG"], os.environ["TCUP_FAKE_TOGETHER"]
     events = [json.loads(line) for line in log.read_text().splitlines()]

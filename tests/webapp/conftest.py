@@ -22,8 +22,15 @@ postgres_url = pg_fixtures.postgres_url
 database_url = pg_fixtures.database_url
 live_server = pg_fixtures.live_server
 
-GUIDELINE_FILES = ("2020.06.json", "2019.11.json", "next.json", "2015.03.json", "2016.01.json",
-                   "add-ons/dns.2020.06.json", "add-ons/orchestration.2020.06.json")
+GUIDELINE_FILES = (
+    "2020.06.json",
+    "2019.11.json",
+    "next.json",
+    "2015.03.json",
+    "2016.01.json",
+    "add-ons/dns.2020.06.json",
+    "add-ons/orchestration.2020.06.json",
+)
 
 
 @dataclass
@@ -96,8 +103,9 @@ def import_into(application: Flask, directory: Path) -> catalog.ImportReport:
         return catalog.import_guidelines(sess, directory)
 
 
-def add_user(application: Flask, openid: str, *, foundation: bool = False,
-             key: rsa.RSAPrivateKey | None = None) -> Party:
+def add_user(
+    application: Flask, openid: str, *, foundation: bool = False, key: rsa.RSAPrivateKey | None = None
+) -> Party:
     """Create a user with a token (and a registered key) and return it as a Party."""
     from tests.webapp.signing import openssh_line
     from webapp import signatures
@@ -126,7 +134,9 @@ class Parties:
 @pytest.fixture
 def parties(app: Flask, owner_key: rsa.RSAPrivateKey, other_key: rsa.RSAPrivateKey) -> Parties:
     """Anonymous, another user (with a key of their own), the owner (with a key) and a Foundation admin."""
-    return Parties(anonymous=Party("anonymous", None),
-                   other=add_user(app, "other-user", key=other_key),
-                   owner=add_user(app, "owner-user", key=owner_key),
-                   foundation=add_user(app, "foundation-admin", foundation=True))
+    return Parties(
+        anonymous=Party("anonymous", None),
+        other=add_user(app, "other-user", key=other_key),
+        owner=add_user(app, "owner-user", key=owner_key),
+        foundation=add_user(app, "foundation-admin", foundation=True),
+    )

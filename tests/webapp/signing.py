@@ -34,6 +34,7 @@ def self_signature(key: rsa.RSAPrivateKey) -> str:
 
 def jwt_token(key: rsa.RSAPrivateKey, openid: str, *, ttl: int = 600) -> str:
     """A RefStack-style RS256 JWT with user_openid and exp."""
+
     def b64(raw: bytes) -> bytes:
         return base64.urlsafe_b64encode(raw).rstrip(b"=")
 
@@ -56,8 +57,13 @@ def run_report(cases: list[tuple[str, str | None, Outcome, str | None]], cpid: s
     """A run with outcomes: (name, uuid, outcome, reason)."""
     from uuid import UUID
 
-    return RunReport(cpid=cpid, duration_seconds=42, results=tuple(
-        CaseResult(test_id=n, idempotent_id=UUID(u) if u else None, outcome=o, reason=r) for n, u, o, r in cases))
+    return RunReport(
+        cpid=cpid,
+        duration_seconds=42,
+        results=tuple(
+            CaseResult(test_id=n, idempotent_id=UUID(u) if u else None, outcome=o, reason=r) for n, u, o, r in cases
+        ),
+    )
 
 
 def extended_body(run: RunReport) -> bytes:

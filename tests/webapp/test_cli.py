@@ -57,7 +57,13 @@ def test_commands_end_to_end(tmp_path: Path, interop_dir: Path) -> None:
 
 def test_flask_cli_knows_the_commands(tmp_path: Path) -> None:
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path}/flask.sqlite"}
-    done = subprocess.run([sys.executable, "-m", "flask", "--app", "webapp", "init-db"], env=env,
-                          capture_output=True, text=True, timeout=120, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "webapp", "init-db"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     assert "revision" in done.stdout

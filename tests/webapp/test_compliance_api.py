@@ -116,6 +116,5 @@ def test_compliance_errors(loaded: Flask) -> None:
     run = upload(loaded, [("tempest.a", None)])
     client = loaded.test_client()
     assert_error(client.get(f"/v1/results/{run}/compliance?guideline=1999.01"), 404)
-    assert_error(client.get(f"/v1/results/{run}/compliance?guideline=2020.06&target=moon"), 400,
-                 "Invalid target: moon")
+    assert_error(client.get(f"/v1/results/{run}/compliance?guideline=2020.06&target=moon"), 400, "Invalid target: moon")
     assert compliance(loaded, run, "")["guideline"] == "2020.06"  # newest approved core guideline

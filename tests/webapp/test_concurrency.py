@@ -41,8 +41,12 @@ def served(postgres_server: PostgresServer, tmp_path: Path) -> Iterator[tuple[st
     port = _port()
     env = {**os.environ, "DATABASE_URL": url}
     log = (tmp_path / "gunicorn.log").open("w")
-    process = subprocess.Popen([sys.executable, "-m", "webapp.cli", "serve", "--workers", "4", "--bind",
-                                f"127.0.0.1:{port}"], env=env, stdout=log, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "webapp.cli", "serve", "--workers", "4", "--bind", f"127.0.0.1:{port}"],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     try:
         deadline = time.monotonic() + 90
         while True:

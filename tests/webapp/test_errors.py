@@ -23,8 +23,13 @@ CASES = [
     ("POST", "/v1/results", b"[", {}, 400),
     ("POST", "/v1/results", b"{}", {}, 400),
     ("POST", "/v1/results", b'{"cpid": "c", "duration_seconds": 1, "results": []}', {}, 400),
-    ("POST", "/v1/results", b'{"cpid": "c", "duration_seconds": 1, "results": [{"name": "a"}]}',
-     {"X-Public-Key": "junk"}, 400),
+    (
+        "POST",
+        "/v1/results",
+        b'{"cpid": "c", "duration_seconds": 1, "results": [{"name": "a"}]}',
+        {"X-Public-Key": "junk"},
+        400,
+    ),
     ("GET", f"/v1/results/{RUN}", None, {}, 404),
     ("GET", "/v1/results/not-a-uuid", None, {}, 404),
     ("GET", "/v1/results?page=0", None, {}, 400),
@@ -50,10 +55,12 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize(("method", "path", "body", "headers", "status"), CASES,
-                         ids=[f"{c[0]} {c[1]} {c[4]}" for c in CASES])
-def test_every_error_is_the_envelope(sqlite_app: Flask, method: str, path: str, body: bytes | None,
-                                     headers: dict[str, str], status: int) -> None:
+@pytest.mark.parametrize(
+    ("method", "path", "body", "headers", "status"), CASES, ids=[f"{c[0]} {c[1]} {c[4]}" for c in CASES]
+)
+def test_every_error_is_the_envelope(
+    sqlite_app: Flask, method: str, path: str, body: bytes | None, headers: dict[str, str], status: int
+) -> None:
     assert_error(sqlite_app.test_client().open(path, method=method, data=body, headers=headers), status)
 
 

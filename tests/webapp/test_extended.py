@@ -12,9 +12,11 @@ from tests.webapp.conftest import Parties
 from tests.webapp.envelope import assert_error
 from tests.webapp.signing import extended_body, run_report, sign, v1_body, v1_body_of
 
-CASES = [("tempest.a", "6f8e4436-fc96-4282-8122-e41df57197a3", Outcome.SUCCESS, None),
-         ("tempest.b", None, Outcome.FAIL, "Traceback: boom"),
-         ("tempest.c", None, Outcome.SKIP, "no ipv6")]
+CASES = [
+    ("tempest.a", "6f8e4436-fc96-4282-8122-e41df57197a3", Outcome.SUCCESS, None),
+    ("tempest.b", None, Outcome.FAIL, "Traceback: boom"),
+    ("tempest.c", None, Outcome.SKIP, "no ipv6"),
+]
 
 
 def test_standalone_extended_run(app: Flask, parties: Parties) -> None:
@@ -45,23 +47,29 @@ def test_linked_extended_run(app: Flask, parties: Parties) -> None:
     assert_error(client.post(f"/v2/runs?test_id={run_id}", data=ext, headers=sign(ext, parties.other.key)), 401)
     response = client.post(f"/v2/runs?test_id={run_id}", data=ext, headers=sign(ext, parties.owner.key))
     assert response.status_code == 201 and response.get_json() == {
-        "test_id": run_id, "url": response.get_json()["url"], "linked": True}
+        "test_id": run_id,
+        "url": response.get_json()["url"],
+        "linked": True,
+    }
     assert "Traceback: boom" in client.get(f"/v2/runs/{run_id}", headers=parties.owner.headers).get_data(as_text=True)
     other_cloud = extended_body(run_report(CASES, cpid="elsewhere"))
-    assert_error(client.post(f"/v2/runs?test_id={run_id}", data=other_cloud,
-                             headers=sign(other_cloud, parties.owner.key)), 400)
+    assert_error(
+        client.post(f"/v2/runs?test_id={run_id}", data=other_cloud, headers=sign(other_cloud, parties.owner.key)), 400
+    )
 
 
 def test_extended_runs_must_be_signed_and_valid(app: Flask, parties: Parties) -> None:
     client = app.test_client()
     body = extended_body(run_report(CASES))
     assert_error(client.post("/v2/runs", data=body), 401)
-    bad = json.dumps({"schema": "tcup.run/9", "cpid": "", "duration_seconds": -1,
-                      "results": [{"name": "x", "outcome": "maybe"}]}).encode()
+    bad = json.dumps(
+        {"schema": "tcup.run/9", "cpid": "", "duration_seconds": -1, "results": [{"name": "x", "outcome": "maybe"}]}
+    ).encode()
     error = assert_error(client.post("/v2/runs", data=bad), 400, "Request doesnt correspond to schema")
     assert len(error["errors"]) >= 4
     assert_error(client.post("/v2/runs", data=v1_body(["tempest.a"])), 400)
     anonymous_run = client.post("/v1/results", data=v1_body(["tempest.a"])).get_json()["test_id"]
     assert parties.owner.key is not None
-    assert_error(client.post(f"/v2/runs?test_id={anonymous_run}", data=body, headers=sign(body, parties.owner.key)),
-                 403)
+    assert_error(
+        client.post(f"/v2/runs?test_id={anonymous_run}", data=body, headers=sign(body, parties.owner.key)), 403
+    )

@@ -21,8 +21,9 @@ def loaded(sqlite_app: Flask, guideline_dir: Path) -> Flask:
 
 def test_listing(loaded: Flask) -> None:
     body = loaded.test_client().get("/v1/guidelines").get_json()
-    assert body["powered"] == [{"name": n, "file": n} for n in
-                               ("2015.03.json", "2016.01.json", "2019.11.json", "2020.06.json", "next.json")]
+    assert body["powered"] == [
+        {"name": n, "file": n} for n in ("2015.03.json", "2016.01.json", "2019.11.json", "2020.06.json", "next.json")
+    ]
     assert body["dns"] == [{"name": "2020.06.json", "file": "dns.2020.06.json"}]
     assert body["orchestration"] == [{"name": "2020.06.json", "file": "orchestration.2020.06.json"}]
 
@@ -56,8 +57,18 @@ def test_text_list_counts(loaded: Flask, query: str, lines: int, distinct: int) 
     assert len(text.split("\n")) == lines and len(set(text.split("\n"))) == distinct
 
 
-QUERIES = ["", "type=required", "type=advisory,deprecated", "type=removed", "alias=no", "flag=0", "alias=YES",
-           "target=compute&type=required,advisory", "target=object&flag=false", "type=bogus"]
+QUERIES = [
+    "",
+    "type=required",
+    "type=advisory,deprecated",
+    "type=removed",
+    "alias=no",
+    "flag=0",
+    "alias=YES",
+    "target=compute&type=required,advisory",
+    "target=object&flag=false",
+    "type=bogus",
+]
 
 
 @pytest.mark.parametrize("query", QUERIES)
@@ -66,9 +77,12 @@ def test_text_list_is_the_models_list(loaded: Flask, guideline_dir: Path, versio
     params = dict(p.split("=") for p in query.split("&") if p)
     guideline = load_guideline_text((guideline_dir / f"{version}.json").read_bytes(), source=version)
     target = params.get("target", "platform")
-    expected = guideline.test_list(target, statuses=parse_statuses(params.get("type")),
-                                   alias=params.get("alias", "true").lower() in ("true", "yes", "1"),
-                                   flagged=params.get("flag", "true").lower() in ("true", "yes", "1"))
+    expected = guideline.test_list(
+        target,
+        statuses=parse_statuses(params.get("type")),
+        alias=params.get("alias", "true").lower() in ("true", "yes", "1"),
+        flagged=params.get("flag", "true").lower() in ("true", "yes", "1"),
+    )
     response = loaded.test_client().get(f"/v1/guidelines/{version}.json/tests?{query}")
     assert response.get_data(as_text=True) == "\n".join(expected)
 
@@ -84,12 +98,17 @@ def test_add_on_list(loaded: Flask, guideline_dir: Path) -> None:
 def test_text_list_errors(loaded: Flask) -> None:
     client = loaded.test_client()
     missing = client.get("/v1/guidelines/2031.01/tests")
-    assert missing.status_code == 404 and missing.get_data(as_text=True) == \
-        "Error getting JSON content for version: 2031.01"
+    assert (
+        missing.status_code == 404
+        and missing.get_data(as_text=True) == "Error getting JSON content for version: 2031.01"
+    )
     bad = client.get("/v1/guidelines/2020.06/tests?target=moon")
     assert bad.status_code == 400 and bad.get_data(as_text=True) == "Invalid target: moon"
-    assert_error(client.get("/v1/guidelines/2020.06/tests?target=moon", headers={"Accept": "application/json"}),
-                 400, "Invalid target: moon")
+    assert_error(
+        client.get("/v1/guidelines/2020.06/tests?target=moon", headers={"Accept": "application/json"}),
+        400,
+        "Invalid target: moon",
+    )
     assert_error(client.get("/v1/guidelines/2031.01.json"), 404)
 
 

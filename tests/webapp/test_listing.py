@@ -20,8 +20,10 @@ BASE = datetime(2020, 1, 1, 12, 0, 0)
 def seed(app: Flask, count: int, cpid: str = "cloud-a") -> list[str]:
     """``count`` anonymous runs, one minute apart (oldest first); returns their ids."""
     client = app.test_client()
-    ids = [client.post("/v1/results", data=v1_body([f"tempest.t{i}"], cpid=cpid)).get_json()["test_id"]
-           for i in range(count)]
+    ids = [
+        client.post("/v1/results", data=v1_body([f"tempest.t{i}"], cpid=cpid)).get_json()["test_id"]
+        for i in range(count)
+    ]
     with database(app).sessions() as sess:
         for i, run_id in enumerate(ids):
             sess.execute(update(Run).where(Run.id == run_id).values(created_at=BASE + timedelta(minutes=i)))
@@ -36,8 +38,15 @@ def test_pages_of_twenty_newest_first(app: Flask) -> None:
     assert first["pagination"] == {"current_page": 1, "total_pages": 3}
     assert [r["id"] for r in first["results"]] == ids[::-1][:20]
     item = first["results"][0]
-    assert set(item) == {"id", "created_at", "duration_seconds", "verification_status", "meta", "product_version",
-                         "url"}
+    assert set(item) == {
+        "id",
+        "created_at",
+        "duration_seconds",
+        "verification_status",
+        "meta",
+        "product_version",
+        "url",
+    }
     assert item["created_at"] == "2020-01-01 12:44:00"
     last = client.get("/v1/results/?page=3").get_json()
     assert [r["id"] for r in last["results"]] == ids[::-1][40:]
@@ -50,12 +59,15 @@ def test_page_one_is_always_valid(app: Flask) -> None:
     assert body == {"results": [], "pagination": {"current_page": 1, "total_pages": 0}}
 
 
-@pytest.mark.parametrize(("page", "message"), [
-    ("0", "Invalid page number: The page number less or equal zero."),
-    ("-3", "Invalid page number: The page number less or equal zero."),
-    ("abc", "Invalid page number: The page number can not be converted to an integer"),
-    ("2", "Invalid page number: The page number is greater than the total number of pages."),
-])
+@pytest.mark.parametrize(
+    ("page", "message"),
+    [
+        ("0", "Invalid page number: The page number less or equal zero."),
+        ("-3", "Invalid page number: The page number less or equal zero."),
+        ("abc", "Invalid page number: The page number can not be converted to an integer"),
+        ("2", "Invalid page number: The page number is greater than the total number of pages."),
+    ],
+)
 def test_page_errors(sqlite_app: Flask, page: str, message: str) -> None:
     seed(sqlite_app, 3)
     assert_error(sqlite_app.test_client().get(f"/v1/results?page={page}"), 400, message)
@@ -71,8 +83,11 @@ def test_date_filters_are_inclusive(app: Flask) -> None:
     got = client.get(f"/v1/results?start_date={stamp}&end_date={stamp}").get_json()["results"]
     assert [r["created_at"] for r in got] == [stamp]
     assert_error(client.get("/v1/results?start_date=2020-01-01"), 400)
-    assert_error(client.get("/v1/results?start_date=2020-01-02 00:00:00&end_date=2020-01-01 00:00:00"), 400,
-                 "Invalid dates: start_date more than end_date")
+    assert_error(
+        client.get("/v1/results?start_date=2020-01-02 00:00:00&end_date=2020-01-01 00:00:00"),
+        400,
+        "Invalid dates: start_date more than end_date",
+    )
 
 
 def test_cpid_and_verification_filters(app: Flask, parties: Parties) -> None:
@@ -83,8 +98,12 @@ def test_cpid_and_verification_filters(app: Flask, parties: Parties) -> None:
     assert client.get("/v1/results?cpid=nope").get_json()["results"] == []
     for key, value in (("shared", "true"), ("guideline", "2020.06.json"), ("target", "platform")):
         client.post(f"/v1/results/{a[0]}/meta/{key}", data=value, headers=parties.foundation.headers)
-    assert client.put(f"/v1/results/{a[0]}", json={"verification_status": 1},
-                      headers=parties.foundation.headers).status_code == 201
+    assert (
+        client.put(
+            f"/v1/results/{a[0]}", json={"verification_status": 1}, headers=parties.foundation.headers
+        ).status_code
+        == 201
+    )
     assert [r["id"] for r in client.get("/v1/results?verification_status=1").get_json()["results"]] == [a[0]]
     assert len(client.get("/v1/results?verification_status=0").get_json()["results"]) == 4
 

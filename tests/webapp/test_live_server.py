@@ -16,8 +16,14 @@ from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption,
 from tests.pg_fixtures import LiveServer
 from tests.webapp.signing import openssh_line, self_signature, sign, v1_body
 
-SMOKE = Path(os.environ.get("REFSTACK_PEER_TOOLS", Path(__file__).resolve().parents[3] / "shared" / "tools" /
-                            "refstack-peer")) / "smoke.py"
+SMOKE = (
+    Path(
+        os.environ.get(
+            "REFSTACK_PEER_TOOLS", Path(__file__).resolve().parents[3] / "shared" / "tools" / "refstack-peer"
+        )
+    )
+    / "smoke.py"
+)
 
 
 def call(method: str, url: str, body: bytes | None = None, headers: dict[str, str] | None = None) -> tuple[int, bytes]:
@@ -42,12 +48,14 @@ def test_signed_upload_over_http(live_server: LiveServer, owner_key: rsa.RSAPriv
     status, detail = call("GET", f"{live_server.url}/v1/results/{run_id}", headers=auth)
     assert status == 200 and json.loads(detail)["user_role"] == "owner"
     admin = {"Authorization": f"Bearer {live_server.admin_token}"}
-    assert json.loads(call("GET", f"{live_server.url}/v1/results/{run_id}", headers=admin)[1])["user_role"] == \
-        "foundation"
+    assert (
+        json.loads(call("GET", f"{live_server.url}/v1/results/{run_id}", headers=admin)[1])["user_role"] == "foundation"
+    )
 
 
-def test_refstack_smoke_checks_pass(live_server: LiveServer, tmp_path: Path, owner_key: rsa.RSAPrivateKey,
-                                    guideline_dir: Path) -> None:
+def test_refstack_smoke_checks_pass(
+    live_server: LiveServer, tmp_path: Path, owner_key: rsa.RSAPrivateKey, guideline_dir: Path
+) -> None:
     if not SMOKE.is_file():
         pytest.skip(f"the RefStack peer tools are not at {SMOKE.parent} (set REFSTACK_PEER_TOOLS)")
     from tests.webapp.conftest import import_into
@@ -55,11 +63,20 @@ def test_refstack_smoke_checks_pass(live_server: LiveServer, tmp_path: Path, own
     import_into(live_server.app, guideline_dir)
     token = live_server.create_user("test-open-id")
     key_doc = json.dumps({"raw_key": openssh_line(owner_key), "self_signature": self_signature(owner_key)}).encode()
-    call("POST", f"{live_server.url}/v1/profile/pubkeys", key_doc,
-         {"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+    call(
+        "POST",
+        f"{live_server.url}/v1/profile/pubkeys",
+        key_doc,
+        {"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )
     pem = tmp_path / "key.pem"
     pem.write_bytes(owner_key.private_bytes(Encoding.PEM, PrivateFormat.TraditionalOpenSSL, NoEncryption()))
-    done = subprocess.run([sys.executable, str(SMOKE), live_server.url, "--key", str(pem), "--openid",
-                           "test-open-id"], capture_output=True, text=True, timeout=300, check=False)
+    done = subprocess.run(
+        [sys.executable, str(SMOKE), live_server.url, "--key", str(pem), "--openid", "test-open-id"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "smoke: 0 checks failed" in done.stdout

@@ -21,8 +21,9 @@ EXAMPLES = int(os.environ.get("TCUP_FUZZ_EXAMPLES", "20"))
 
 
 @pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def fuzz_app(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
-             owner_key) -> Iterator[tuple[Flask, str]]:  # type: ignore[no-untyped-def]
+def fuzz_app(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, owner_key
+) -> Iterator[tuple[Flask, str]]:  # type: ignore[no-untyped-def]
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path_factory.mktemp('fuzz')}/fuzz.sqlite"
     else:
@@ -56,13 +57,16 @@ def test_no_server_errors(fuzz_app: tuple[Flask, str], path: str, method: str) -
     operation = schemathesis.openapi.from_wsgi("/v1/openapi.json", app)[path][method]
 
     @given(case=operation.as_strategy())
-    @settings(max_examples=EXAMPLES, deadline=None, database=None,
-              suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large])
+    @settings(
+        max_examples=EXAMPLES,
+        deadline=None,
+        database=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large],
+    )
     def check(case) -> None:  # type: ignore[no-untyped-def]
         for headers in ({}, {"Authorization": f"Bearer {token}"}):
             response = case.call(headers=headers)
-            assert response.status_code < 500, (method, case.formatted_path, response.status_code,
-                                                response.text[:300])
+            assert response.status_code < 500, (method, case.formatted_path, response.status_code, response.text[:300])
             if response.status_code >= 400 and "json" in response.headers.get("Content-Type", [""])[0]:
                 assert {"code", "title", "detail", "errors"} <= set(response.json())
 

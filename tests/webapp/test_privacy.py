@@ -50,8 +50,10 @@ def world(app: Flask, parties: Parties) -> World:
     private_run = _signed_run(app, parties.owner, SECRET_CPID)
     shared_run = _signed_run(app, parties.owner, SHARED_CPID)
     for key, value in (("shared", "true"), ("guideline", "2020.06.json"), ("target", "platform")):
-        assert client.post(f"/v1/results/{shared_run}/meta/{key}", data=value,
-                           headers=parties.owner.headers).status_code == 201
+        assert (
+            client.post(f"/v1/results/{shared_run}/meta/{key}", data=value, headers=parties.owner.headers).status_code
+            == 201
+        )
     return World(anonymous_run, private_run, shared_run, parties)
 
 
@@ -62,9 +64,14 @@ def _privileged(party: Party, world: World) -> bool:
 def read_paths(world: World) -> list[str]:
     paths = ["/", "/v1/results", "/v1/results?cpid=" + SECRET_CPID, "/v1/results?cpid=" + SHARED_CPID]
     for run in (world.anonymous_run, world.private_run, world.shared_run):
-        paths += [f"/v1/results/{run}", f"/v1/results/{run}/meta", f"/v1/results/{run}/meta/user",
-                  f"/v1/results/{run}/compliance?guideline=2020.06&target=platform", f"/v2/runs/{run}",
-                  f"/api/v1/results/{run}"]
+        paths += [
+            f"/v1/results/{run}",
+            f"/v1/results/{run}/meta",
+            f"/v1/results/{run}/meta/user",
+            f"/v1/results/{run}/compliance?guideline=2020.06&target=platform",
+            f"/v2/runs/{run}",
+            f"/api/v1/results/{run}",
+        ]
     return paths
 
 
@@ -94,12 +101,13 @@ def test_private_run_detail(world: World, app: Flask, who: str) -> None:
     if who in ("anonymous", "other"):
         assert response.status_code == 401
         assert client.get(f"/v1/results/{world.private_run}/meta", headers=party.headers).status_code == 403
-        assert client.get(f"/v1/results/{world.private_run}/compliance",
-                          headers=party.headers).status_code == 401
+        assert client.get(f"/v1/results/{world.private_run}/compliance", headers=party.headers).status_code == 401
         assert client.get(f"/v2/runs/{world.private_run}", headers=party.headers).status_code == 401
         assert client.delete(f"/v1/results/{world.private_run}", headers=party.headers).status_code == 401
-        assert client.post(f"/v1/results/{world.private_run}/meta/shared", data="true",
-                           headers=party.headers).status_code == 401
+        assert (
+            client.post(f"/v1/results/{world.private_run}/meta/shared", data="true", headers=party.headers).status_code
+            == 401
+        )
         return
     body = response.get_json()
     assert body["user_role"] == who and body["cpid"] == SECRET_CPID

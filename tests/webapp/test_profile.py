@@ -19,8 +19,9 @@ def test_register_a_key_then_upload_with_it(app: Flask, owner_key) -> None:  # t
     response = client.post("/v1/profile/pubkeys", json=doc, headers=alice.headers)
     assert response.status_code == 201
     assert response.get_json()["comment"] == "alice@laptop"
-    assert_error(client.post("/v1/profile/pubkeys/", json=doc, headers=alice.headers), 409,
-                 "Public key already exists.")
+    assert_error(
+        client.post("/v1/profile/pubkeys/", json=doc, headers=alice.headers), 409, "Public key already exists."
+    )
     keys = client.get("/v1/profile/pubkeys", headers=alice.headers).get_json()
     assert [k["format"] for k in keys] == ["ssh-rsa"]
     body = v1_body(["tempest.a"])
@@ -36,18 +37,34 @@ def test_registration_checks(app: Flask, owner_key, other_key) -> None:  # type:
     good = {"raw_key": openssh_line(owner_key), "self_signature": self_signature(owner_key)}
     h = alice.headers
     assert_error(client.post("/v1/profile/pubkeys", json=good), 401)
-    assert_error(client.post("/v1/profile/pubkeys", json={**good, "extra": 1}, headers=h), 400,
-                 "Request doesnt correspond to schema")
-    assert_error(client.post("/v1/profile/pubkeys", json={"raw_key": 5}, headers=h), 400,
-                 "Request doesnt correspond to schema")
-    assert_error(client.post("/v1/profile/pubkeys", json={**good, "raw_key": "Public key: " + good["raw_key"]},
-                             headers=h), 400, "Public key has unsupported format")
-    assert_error(client.post("/v1/profile/pubkeys", json={**good, "self_signature": "xyz"}, headers=h), 400,
-                 "Malformed signature")
-    assert_error(client.post("/v1/profile/pubkeys", json={**good, "raw_key": "ssh-rsa AAAAB3garbage"}, headers=h),
-                 400, "Malformed public key")
-    assert_error(client.post("/v1/profile/pubkeys", json={**good, "self_signature": self_signature(other_key)},
-                             headers=h), 400, "Signature verification failed")
+    assert_error(
+        client.post("/v1/profile/pubkeys", json={**good, "extra": 1}, headers=h),
+        400,
+        "Request doesnt correspond to schema",
+    )
+    assert_error(
+        client.post("/v1/profile/pubkeys", json={"raw_key": 5}, headers=h), 400, "Request doesnt correspond to schema"
+    )
+    assert_error(
+        client.post("/v1/profile/pubkeys", json={**good, "raw_key": "Public key: " + good["raw_key"]}, headers=h),
+        400,
+        "Public key has unsupported format",
+    )
+    assert_error(
+        client.post("/v1/profile/pubkeys", json={**good, "self_signature": "xyz"}, headers=h),
+        400,
+        "Malformed signature",
+    )
+    assert_error(
+        client.post("/v1/profile/pubkeys", json={**good, "raw_key": "ssh-rsa AAAAB3garbage"}, headers=h),
+        400,
+        "Malformed public key",
+    )
+    assert_error(
+        client.post("/v1/profile/pubkeys", json={**good, "self_signature": self_signature(other_key)}, headers=h),
+        400,
+        "Signature verification failed",
+    )
     ecdsa = ec.generate_private_key(ec.SECP256R1()).public_key().public_bytes(Encoding.OpenSSH, PublicFormat.OpenSSH)
     assert_error(client.post("/v1/profile/pubkeys", json={**good, "raw_key": ecdsa.decode()}, headers=h), 400)
     assert_error(client.delete("/v1/profile/pubkeys/99999", headers=h), 404)
@@ -60,12 +77,19 @@ def test_profile_with_api_token_and_jwt(app: Flask, owner_key, other_key) -> Non
     assert client.get("/v1/profile", headers=alice.headers).get_json()["openid"] == "alice"
     token = jwt_token(owner_key, "alice")
     assert client.get("/v1/profile", headers={"Authorization": f"Bearer {token}"}).get_json()["openid"] == "alice"
-    for bad in (jwt_token(other_key, "alice"), jwt_token(owner_key, "alice", ttl=-100), jwt_token(owner_key, "bob"),
-                "a.b.c", "tcup_unknown"):
-        assert_error(client.get("/v1/profile", headers={"Authorization": f"Bearer {bad}"}), 400,
-                     "Token is not valid")
-    assert_error(client.get("/v1/profile", headers={"Authorization": "Token abc"}), 400,
-                 "Authorization schema 'Bearer' should be used")
+    for bad in (
+        jwt_token(other_key, "alice"),
+        jwt_token(owner_key, "alice", ttl=-100),
+        jwt_token(owner_key, "bob"),
+        "a.b.c",
+        "tcup_unknown",
+    ):
+        assert_error(client.get("/v1/profile", headers={"Authorization": f"Bearer {bad}"}), 400, "Token is not valid")
+    assert_error(
+        client.get("/v1/profile", headers={"Authorization": "Token abc"}),
+        400,
+        "Authorization schema 'Bearer' should be used",
+    )
 
 
 @pytest.mark.parametrize("foundation", [False, True])

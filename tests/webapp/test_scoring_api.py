@@ -42,19 +42,20 @@ def entries_of(guideline: Guideline, capability: str) -> list[tuple[str, str | N
     return [(e.name, str(e.uuid) if e.uuid else None) for e in guideline.capabilities[capability].tests]
 
 
-def upload(app: Flask, pairs: list[tuple[str, str | None]], cpid: str, minutes: int,
-           headers: dict[str, str] | None = None) -> str:
+def upload(
+    app: Flask, pairs: list[tuple[str, str | None]], cpid: str, minutes: int, headers: dict[str, str] | None = None
+) -> str:
     body = v1_body(pairs, cpid=cpid)
     run_id = app.test_client().post("/v1/results", data=body, headers=headers or {}).get_json()["test_id"]
     with database(app).sessions() as sess:
-        sess.execute(update(Run).where(Run.id == run_id).values(created_at=datetime(2020, 1, 1) +
-                                                                  timedelta(minutes=minutes)))
+        sess.execute(
+            update(Run).where(Run.id == run_id).values(created_at=datetime(2020, 1, 1) + timedelta(minutes=minutes))
+        )
         sess.commit()
     return str(run_id)
 
 
-def test_pass_rates_count_each_clouds_latest_public_run(loaded: Flask, guideline: Guideline,
-                                                       parties: Parties) -> None:
+def test_pass_rates_count_each_clouds_latest_public_run(loaded: Flask, guideline: Guideline, parties: Parties) -> None:
     images = entries_of(guideline, "images-v2-list")
     tokens = entries_of(guideline, "identity-v3-tokens-create")
     upload(loaded, images + tokens, "cloud-a", 1)  # older: superseded
@@ -70,14 +71,21 @@ def test_pass_rates_count_each_clouds_latest_public_run(loaded: Flask, guideline
     rates = {r["capability"]: r for r in body["capabilities"]}
     assert rates["images-v2-list"]["clouds_passing"] == 3 and rates["images-v2-list"]["pass_rate"] == 1.0
     assert rates["identity-v3-tokens-create"]["clouds_passing"] == 1
+
     def report(pairs: list[tuple[str, str | None]], cpid: str) -> RunReport:
         from uuid import UUID
 
-        return RunReport(cpid=cpid, duration_seconds=60, results=tuple(
-            CaseResult(test_id=n, idempotent_id=UUID(u) if u else None) for n, u in dict(pairs).items()))
+        return RunReport(
+            cpid=cpid,
+            duration_seconds=60,
+            results=tuple(CaseResult(test_id=n, idempotent_id=UUID(u) if u else None) for n, u in dict(pairs).items()),
+        )
 
-    expected = scoring.pass_rates([report(images, "cloud-a"), report(images + tokens, "cloud-b"),
-                                   report(images, "cloud-d")], guideline, "platform")
+    expected = scoring.pass_rates(
+        [report(images, "cloud-a"), report(images + tokens, "cloud-b"), report(images, "cloud-d")],
+        guideline,
+        "platform",
+    )
     assert body["capabilities"] == expected
     assert "cloud-" not in loaded.test_client().get("/v1/scoring/pass-rates").get_data(as_text=True)
     csv_text = loaded.test_client().get("/v1/scoring/pass-rates.csv?guideline=2020.06").get_data(as_text=True)

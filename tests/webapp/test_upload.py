@@ -16,8 +16,10 @@ from webapp.database import database
 from webapp.tables import Run, TestCase
 
 UUID = "ac1ad47f-984b-4441-9274-c9079b7a0666"
-NAMES = [("tempest.api.compute.servers.test_create_server.ServersTestJSON.test_host_name_is_same_as_server_name",
-          UUID), ("tempest.api.identity.v3.test_tokens.TokensV3Test.test_create_token", None)]
+NAMES = [
+    ("tempest.api.compute.servers.test_create_server.ServersTestJSON.test_host_name_is_same_as_server_name", UUID),
+    ("tempest.api.identity.v3.test_tokens.TokensV3Test.test_create_token", None),
+]
 
 
 def count_runs(app: Flask) -> int:
@@ -38,14 +40,16 @@ def test_anonymous_upload_is_201_with_test_id_and_url(client: FlaskClient, path:
 
 
 def test_malformed_json_comes_first(client: FlaskClient) -> None:
-    assert_error(client.post("/v1/results", data=b"{not json", headers={"X-Signature": "zz"}), 400,
-                 "Malformed request")
+    assert_error(client.post("/v1/results", data=b"{not json", headers={"X-Signature": "zz"}), 400, "Malformed request")
 
 
 def test_schema_problems_are_all_listed_before_signature_checks(client: FlaskClient) -> None:
     doc = {"cpid": 5, "results": [{"name": ""}, {"name": "ok", "uuid": "not-a-uuid"}, 7], "meta": {}}
-    body = assert_error(client.post("/v1/results", data=json.dumps(doc), headers={"X-Signature": "zz"}), 400,
-                        "Request doesnt correspond to schema")
+    body = assert_error(
+        client.post("/v1/results", data=json.dumps(doc), headers={"X-Signature": "zz"}),
+        400,
+        "Request doesnt correspond to schema",
+    )
     text = " ".join(body["errors"])
     for part in ("'meta'", "'cpid'", "duration_seconds", "results[0].name", "results[1].uuid", "results[2]"):
         assert part in text
@@ -55,19 +59,27 @@ def test_schema_problems_are_all_listed_before_signature_checks(client: FlaskCli
 def test_signature_checks_come_before_the_empty_check(client: FlaskClient, owner_key) -> None:  # type: ignore[no-untyped-def]
     empty = json.dumps({"cpid": "x", "duration_seconds": 1, "results": []}).encode()
     assert_error(client.post("/v1/results", data=empty, headers={"X-Signature": "zz"}), 400, "Malformed signature")
-    assert_error(client.post("/v1/results", data=empty), 400,
-                 "Uploaded results must contain at least one passing test.")
+    assert_error(
+        client.post("/v1/results", data=empty), 400, "Uploaded results must contain at least one passing test."
+    )
 
 
 def test_signature_errors_in_refstack_order(client: FlaskClient, owner_key, other_key) -> None:  # type: ignore[no-untyped-def]
     body = v1_body(NAMES)
     good = sign(body, owner_key)
-    assert_error(client.post("/v1/results", data=body, headers={**good, "X-Signature": "xyz"}), 400,
-                 "Malformed signature")
-    assert_error(client.post("/v1/results", data=body, headers={**good, "X-Public-Key": "ssh-rsa AAAAnot"}), 400,
-                 "Malformed public key")
-    assert_error(client.post("/v1/results", data=body, headers={**good, "X-Public-Key": sign(body, other_key)[
-        "X-Public-Key"]}), 400, "Signature verification failed")
+    assert_error(
+        client.post("/v1/results", data=body, headers={**good, "X-Signature": "xyz"}), 400, "Malformed signature"
+    )
+    assert_error(
+        client.post("/v1/results", data=body, headers={**good, "X-Public-Key": "ssh-rsa AAAAnot"}),
+        400,
+        "Malformed public key",
+    )
+    assert_error(
+        client.post("/v1/results", data=body, headers={**good, "X-Public-Key": sign(body, other_key)["X-Public-Key"]}),
+        400,
+        "Signature verification failed",
+    )
     # the signature covers the raw bytes: the same document re-encoded fails
     reencoded = json.dumps(json.loads(body), indent=2).encode()
     assert_error(client.post("/v1/results", data=reencoded, headers=good), 400, "Signature verification failed")
@@ -95,8 +107,10 @@ def test_identical_signed_upload_is_recognised(app: Flask, owner_key) -> None:  
     assert again.get_json()["test_id"] == first.get_json()["test_id"] and again.get_json()["duplicate"] is True
     assert count_runs(app) == 1
     other = v1_body(NAMES, duration=61)  # one byte differs: a new run
-    assert client.post("/v1/results", data=other, headers=sign(other, owner_key)).get_json()["test_id"] != \
-        first.get_json()["test_id"]
+    assert (
+        client.post("/v1/results", data=other, headers=sign(other, owner_key)).get_json()["test_id"]
+        != first.get_json()["test_id"]
+    )
     # anonymous repeats stay separate runs, as in RefStack
     client.post("/v1/results", data=body)
     client.post("/v1/results", data=body)
@@ -116,8 +130,14 @@ def test_anonymous_uploads_can_be_switched_off(database_url: str, owner_key) -> 
 
 
 def test_metacharacters_are_stored_and_shown_verbatim(client: FlaskClient) -> None:
-    names = ["tempest.<script>alert(1)</script>.test", "tempest.x'; DROP TABLE runs; --", 'tempest."q"&amp;',
-             "tempest.unicode.\u00e9\u4e2d\U0001f600", "tempest.scenario.test_x(scenario)", "tempest.back\\slash%_"]
+    names = [
+        "tempest.<script>alert(1)</script>.test",
+        "tempest.x'; DROP TABLE runs; --",
+        'tempest."q"&amp;',
+        "tempest.unicode.\u00e9\u4e2d\U0001f600",
+        "tempest.scenario.test_x(scenario)",
+        "tempest.back\\slash%_",
+    ]
     test_id = client.post("/v1/results", data=v1_body(names)).get_json()["test_id"]
     assert client.get(f"/v1/results/{test_id}").get_json()["results"] == sorted(names)
     assert client.get("/v1/results").status_code == 200
@@ -151,8 +171,13 @@ def test_body_size_limit_is_a_413_envelope(database_url: str) -> None:
 
 
 def test_a_1500_test_upload_round_trips(client: FlaskClient, parties: Parties) -> None:
-    names = [(f"tempest.api.svc.test_mod_{i % 97:03d}.SvcTestJSON.test_case_{i:05d}",
-              f"00000000-0000-4000-8000-{i:012d}" if i % 5 == 0 else None) for i in range(1500)]
+    names = [
+        (
+            f"tempest.api.svc.test_mod_{i % 97:03d}.SvcTestJSON.test_case_{i:05d}",
+            f"00000000-0000-4000-8000-{i:012d}" if i % 5 == 0 else None,
+        )
+        for i in range(1500)
+    ]
     test_id = client.post("/v1/results", data=v1_body(names)).get_json()["test_id"]
     shown = client.get(f"/v1/results/{test_id}").get_json()["results"]
     assert shown == sorted(n for n, _ in names)
