@@ -275,9 +275,9 @@ def test_results_filters_and_paging(site: Site) -> None:
 
 
 def test_large_lists_count_up_to_a_limit(site: Site, monkeypatch: pytest.MonkeyPatch) -> None:
-    from webapp import reports
+    from webapp.dashboard import models
 
-    monkeypatch.setattr(reports, "COUNT_LIMIT", 3)
+    monkeypatch.setattr(models, "COUNT_LIMIT", 3)
     site.app.config["RESULTS_PER_PAGE"] = 4
     try:
         first = get(site, "/results")
