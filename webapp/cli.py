@@ -126,6 +126,12 @@ def serve_command(bind: str, workers: int, timeout: int, access_log: bool) -> No
 
     app = create_app()  # migrates once, in the master, before workers start
     click.echo(f"serving {safe_url(app.config['DATABASE_URL'])} on http://{bind} with {workers} workers", err=True)
+    if not app.config["PUBLIC_URL"]:
+        click.echo(
+            "PUBLIC_URL is not set: links in answers are relative (/results/<id>); "
+            "set TCUP_PUBLIC_URL to the address users reach",
+            err=True,
+        )
     sessions.database(app).engine.dispose()
 
     class _Server(BaseApplication):  # type: ignore[misc]

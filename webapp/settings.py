@@ -11,6 +11,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Flask
 
@@ -35,8 +36,13 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("RESULTS_PER_PAGE", 20, "runs per page of GET /v1/results"),
     Setting("MAX_UPLOAD_BYTES", 16 * 1024 * 1024, "largest request body accepted; larger ones get a 413"),
     Setting(
-        "RESULT_URL", "/results/{id}", "link returned for a run; relative links are joined to the request's host URL"
+        "PUBLIC_URL",
+        "",
+        "the service's public base URL (https://interop.example.org): links in answers start with it, and "
+        "the sign-in forms accept posts from its origin only; empty: links are relative (/results/<id>). "
+        "Links are never built from the request's Host header",
     ),
+    Setting("RESULT_URL", "/results/{id}", "link returned for a run; a relative one is joined to PUBLIC_URL"),
     Setting("AUTO_MIGRATE", True, "bring the database schema up to date when the app starts"),
     Setting("CORS_ORIGINS", [], "origins allowed to call the API from a browser"),
     Setting("DB_POOL_SIZE", 5, "connections kept per worker process (PostgreSQL)"),
@@ -59,8 +65,27 @@ def configure(app: Flask, test_config: Mapping[str, Any] | None = None) -> None:
     url = str(app.config["DATABASE_URL"]).replace("{instance}", app.instance_path)
     app.config["DATABASE_URL"] = normalise_database_url(url)
     app.config["MAX_CONTENT_LENGTH"] = int(app.config["MAX_UPLOAD_BYTES"])
+    app.config["PUBLIC_URL"] = check_public_url(str(app.config["PUBLIC_URL"] or ""))
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.json.compact = True  # type: ignore[attr-defined]
+
+
+def check_public_url(url: str) -> str:
+    """``PUBLIC_URL`` without its trailing slash; ValueError unless empty or an http(s) URL with a host."""
+    if not url:
+        return ""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise ValueError(f"PUBLIC_URL must be an http(s) URL such as https://interop.example.org, not {url!r}")
+    return url.rstrip("/")
+
+
+def public_origin(url: str) -> str:
+    """The origin (scheme://host[:port]) of a checked ``PUBLIC_URL``, or "" when it is empty."""
+    if not url:
+        return ""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower()
 
 
 def normalise_database_url(url: str) -> str:
@@ -76,4 +101,12 @@ def describe() -> list[tuple[str, str, str]]:
     return [(s.name, repr(s.default), s.help) for s in SETTINGS]
 
 
-__all__ = ["SETTINGS", "Setting", "configure", "describe", "normalise_database_url"]
+__all__ = [
+    "SETTINGS",
+    "Setting",
+    "check_public_url",
+    "configure",
+    "describe",
+    "normalise_database_url",
+    "public_origin",
+]

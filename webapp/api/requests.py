@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import urlsplit
 
 from flask import current_app, request
 
@@ -17,9 +17,14 @@ MAX_DURATION = 2**31 - 1  # the column is a 32-bit integer
 
 
 def result_url(run_id: str) -> str:
-    """The link to a run (setting ``RESULT_URL``; relative links join the request's host URL)."""
+    """The link to a run: setting ``RESULT_URL``, joined to ``PUBLIC_URL`` when relative (and left
+    relative when ``PUBLIC_URL`` is empty). Never built from the request's Host header, which
+    the caller chooses."""
     link = str(current_app.config["RESULT_URL"]).format(id=run_id)
-    return urljoin(request.host_url, link)
+    base = str(current_app.config.get("PUBLIC_URL") or "")
+    if urlsplit(link).scheme or not base:
+        return link
+    return f"{base}/{link.lstrip('/')}"
 
 
 def json_body() -> Any:
