@@ -410,19 +410,23 @@ def test_cloud_pages_show_only_what_the_caller_may_see(site: Site) -> None:
 
 def test_sign_in_with_a_token_and_out(site: Site) -> None:
     client = site.app.test_client()
-    assert "invalid" not in client.get("/signin").get_data(as_text=True)
-    bad = client.post("/signin", data={"token": "tcup_nope"})
+    page = client.get("/signin").get_data(as_text=True)
+    assert "invalid" not in page
+    found = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert found
+    form = {"csrf_token": found.group(1)}
+    bad = client.post("/signin", data={"token": "tcup_nope", **form})
     assert bad.status_code == 401 and "not valid" in bad.get_data(as_text=True)
-    good = client.post("/signin", data={"token": site.world.tokens["owner"]})
+    good = client.post("/signin", data={"token": site.world.tokens["owner"], **form})
     assert good.status_code == 302
     cookie = good.headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Strict" in cookie
     page = client.get(f"/results/{site.world.runs['alpha_3']}")
     assert page.status_code == 200 and PRIVATE in page.get_data(as_text=True)
-    client.post("/signout")
+    client.post("/signout", data=form)
     assert client.get(f"/results/{site.world.runs['alpha_3']}").status_code == 401
     # the cookie is for pages only: the API still wants a header
-    client.post("/signin", data={"token": site.world.tokens["owner"]})
+    client.post("/signin", data={"token": site.world.tokens["owner"], **form})
     assert client.get(f"/v1/results/{site.world.runs['alpha_3']}").status_code == 401
 
 

@@ -91,6 +91,19 @@ class ApiToken(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime)
 
 
+class BrowserSession(Base):
+    """A dashboard sign-in: the browser's cookie holds a random session id, of which only the
+    SHA-256 is stored; signing out deletes the row, so a copied cookie stops working."""
+
+    __tablename__ = "browser_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    session_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    expires_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+
+
 class PubKey(Base):
     """A registered public key; uploads it signs belong to its user."""
 
