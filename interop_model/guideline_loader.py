@@ -2,7 +2,7 @@
 
 Structure problems (a capability that is not an object, tests that are neither a list
 nor a map, ...) are errors: :class:`InvalidGuideline` lists all of them at once, each
-naming where it is. Data-quality problems that real files carry (REFERENCE §3.5) are
+naming where it is. Data-quality problems that real files carry (misspelt criteria, missing fields) are
 warnings on the returned guideline: the file still loads, and nothing is dropped
 without a word.
 """

@@ -8,7 +8,7 @@ from enum import StrEnum
 from uuid import UUID
 
 # RefStack's rule: drop everything from the first "[" to the last "]" (greedy), which
-# keeps a "(scenario)" suffix. See REFERENCE §2.2.
+# keeps a "(scenario)" suffix (refstack-client's subunit parser did the same).
 _ATTRS = re.compile(r"\[.*\]")
 
 

@@ -1,7 +1,7 @@
 """The documents runs travel in: the only code that knows their shapes.
 
 * The **v1 document** is exactly RefStack's upload: ``{cpid, duration_seconds,
-  results: [{name, uuid}]}``, passed tests only (REFERENCE §1.2). Any
+  results: [{name, uuid}]}``, passed tests only. Any
   RefStack-compatible server accepts it.
 * The **extended document** (``"schema": "tcup.run/1"``) carries every outcome with
   durations, failure reasons and provenance. It goes to its own endpoint, since

@@ -219,7 +219,7 @@ def score_achievements(guideline: Guideline, target: str | None = None) -> list[
     """Score each capability of ``target`` from its ``achievements`` (a listed criterion scores 1).
 
     Non-Admin is taken as 1: the ``admin`` field is reported (``admin``), not applied as a veto
-    (REFERENCE §3.5). Rows also carry the capability's ``status``.
+    (guidelines' ``admin`` fields are often missing or stale). Rows also carry the capability's ``status``.
     """
     target = choose_target(guideline, target)
     statuses = T.statuses_series(guideline, target)

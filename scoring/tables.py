@@ -69,9 +69,9 @@ CLOUDS_PASSING = "clouds_passing"
 PASS_RATE = "pass_rate"
 TEST_PASS_RATE = "test_pass_rate"
 
-# Canonical display names (REFERENCE §4.4): the CSV header and the board use these whatever
-# the guideline spells, so sheets from different guidelines line up (the NFV CSV upstream
-# was written with next.json's names too).
+# Canonical display names (the columns of the interop repository's tabulated_scores.csv):
+# the CSV header and the board use these whatever the guideline spells, so sheets from
+# different guidelines line up (the NFV CSV upstream was written with next.json's names too).
 DISPLAY_NAMES: Mapping[str, str] = {
     "deployed": "Widely Deployed",
     "tools": "Used by Tools",

@@ -9,7 +9,7 @@ read-only GETs, run in parallel, tell which API versions and features each servi
 * object-store: Swift's ``/info`` (discoverability, container sync, versioning, ...);
 * any other service: its version document, when it answers.
 
-Nothing is created. The cpid follows RefStack's rule (REFERENCE §2.1): the catalog id of the
+Nothing is created. The cpid follows refstack-client's rule: the catalog id of the
 identity service, else the md5 of the auth URL's hostname. A fingerprint of the auth URL and the
 region is recorded beside it, so a redeployed cloud can still be recognised.
 """

@@ -1,6 +1,6 @@
 """Upload a run to a RefStack-compatible server: ``POST <server>/v1/results/``.
 
-A disciplined client (STYLE §4.12): the body is serialised once and those exact bytes are
+A disciplined client: the body is serialised once and those exact bytes are
 signed and sent; every request has a connect and a read timeout; 5xx answers, timeouts and
 connection errors are retried with exponential backoff; a 4xx answer is final and its message
 (RefStack's ``title``/``detail`` envelope, or our ``errors`` list) is shown as is.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -57,8 +58,52 @@ def test_readme_mentions_commands(path: str) -> None:
     assert path in (REPO / "README.md").read_text()
 
 
-def test_every_service_setting_is_in_the_readme() -> None:
+@pytest.mark.parametrize("readme", ["README.md", "webapp/README.md"])
+def test_every_service_setting_is_a_row_of_the_settings_tables(readme: str) -> None:
     settings = pytest.importorskip("webapp.settings")
-    readme = (REPO / "README.md").read_text()
-    for setting in settings.SETTINGS:
-        assert f"`{setting.name}`" in readme, f"README does not document {setting.name}"
+    rows = set(re.findall(r"^\| `([A-Z_]+)` \|", (REPO / readme).read_text(), re.M))
+    declared = {s.name for s in settings.SETTINGS}
+    assert declared - rows == set(), f"{readme} does not document these settings"
+    assert rows - declared == set(), f"{readme} documents settings that do not exist"
+
+
+def test_every_setting_the_service_reads_is_declared() -> None:
+    settings = pytest.importorskip("webapp.settings")
+    declared = {s.name for s in settings.SETTINGS}
+    read = set()
+    for path in (REPO / "webapp").rglob("*.py"):
+        read |= set(re.findall(r"config(?:\.get\(|\[)\s*[\"']([A-Z][A-Z_]+)[\"']", path.read_text()))
+    flask_own = {"MAX_CONTENT_LENGTH", "TESTING"}
+    assert read - declared - flask_own == set()
+
+
+# Citations of documents that are not part of the project (built here, so this file does not match).
+FOREIGN_CITATION = re.compile("(?:" + "REFERENCE" + "|" + "STYLE" + r")[\s#*]*§")
+SKIPPED_DIRS = {".git", ".venv", "node_modules", "artifacts", "build", "dist"}
+TEXT_SUFFIXES = {".py", ".html", ".md", ".txt", ".toml", ".sh", ".cfg", ".ini", ".yaml", ".yml", ".css", ".json", ""}
+
+
+def _tree() -> Iterator[Path]:
+    for path in REPO.rglob("*"):
+        parts = set(path.relative_to(REPO).parts)
+        if path.is_file() and not parts & SKIPPED_DIRS and not any(p.startswith(".") for p in parts):
+            if path.suffix in TEXT_SUFFIXES or path.name == "Dockerfile":
+                yield path
+
+
+def test_nothing_cites_documents_outside_the_project() -> None:
+    found = []
+    for path in _tree():
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (UnicodeDecodeError, OSError):
+            continue
+        found += [f"{path.relative_to(REPO)}: {m.group(0)!r}" for m in FOREIGN_CITATION.finditer(text)]
+    assert found == [], "pages, messages and comments must speak in the project's own words"
+
+
+def test_the_citation_check_has_teeth(tmp_path: Path) -> None:
+    assert FOREIGN_CITATION.search("a rule (" + "REFERENCE" + " §3.5)")
+    assert FOREIGN_CITATION.search("by alias (" + "REFERENCE" + "\n§2.3)")
+    assert FOREIGN_CITATION.search("# see " + "STYLE" + "\n# §4.10")
+    assert not FOREIGN_CITATION.search("the REFERENCE implementation, section 3")

@@ -47,6 +47,18 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("CORS_ORIGINS", [], "origins allowed to call the API from a browser"),
     Setting("DB_POOL_SIZE", 5, "connections kept per worker process (PostgreSQL)"),
     Setting("SQL_ECHO", False, "log every SQL statement (never enable in production: it logs tokens' hashes)"),
+    Setting(
+        "SCORING_WORKSHEET",
+        "",
+        "path of the worksheet the scoring page reads by default; empty: the imported scoring.txt",
+    ),
+    Setting("SCORING_GUIDELINE", "next.json", "the guideline the scoring page scores against by default"),
+    Setting(
+        "SCORING_THRESHOLD",
+        0.5,
+        "share of clouds whose latest public run must pass a capability for the scoring page to call it "
+        "widely deployed",
+    ),
 )
 
 _NAMES = {s.name for s in SETTINGS}

@@ -70,7 +70,7 @@ def test_score_marks(load: Callable[[str], Guideline]) -> None:
 def test_score_achievements_of_2020_06(load: Callable[[str], Guideline]) -> None:
     rows = {r["capability"]: r for r in api.score_achievements(load("2020.06.json"))}
     low = {n for n, r in rows.items() if r["status"] == "required" and r["total"] < 74}
-    # REFERENCE §4.6 counts 18 (3 at 0) as written; the loader reads the misspelt 'acheivements'
+    # next.json as written has 18 (3 at 0); the loader reads the misspelt 'acheivements'
     # of objectstore-slo/dlo-support, so 16 remain and only the [""] of tokens-delete scores 0.
     assert len(low) == 16
     assert rows["identity-v3-tokens-delete"]["total"] == 0

@@ -1,4 +1,4 @@
-"""Every runner command documents itself (STYLE §4.10)."""
+"""Every runner command documents itself."""
 
 from __future__ import annotations
 

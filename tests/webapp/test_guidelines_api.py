@@ -37,7 +37,7 @@ def test_raw_file(loaded: Flask, guideline_dir: Path, name: str) -> None:
     assert response.get_data() == source.read_bytes()
 
 
-# (query, lines, distinct lines) from REFERENCE §1.6, computed from 2020.06.json
+# (query, lines, distinct lines) of RefStack's own test lists for 2020.06.json
 COUNTS = [
     ("target=platform&type=required", 390, 388),
     ("target=platform&type=required&alias=false&flag=false", 275, 273),
