@@ -3,6 +3,7 @@ link, a run found by id, and the checks a document passes before the store keeps
 
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import Any
 from urllib.parse import urlsplit
@@ -14,6 +15,8 @@ from webapp.sessions import session
 from webapp.store import runs
 
 MAX_DURATION = 2**31 - 1  # the column is a 32-bit integer
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+MAX_IDEMPOTENCY_KEY = 255
 
 
 def result_url(run_id: str) -> str:
@@ -33,6 +36,33 @@ def json_body() -> Any:
         return json.loads(request.get_data(cache=True))
     except (ValueError, UnicodeDecodeError) as exc:
         raise ApiError(400, "Malformed request", [f"Malformed request: the body is not JSON ({exc})"]) from None
+
+
+def idempotency_key() -> str | None:
+    """The request's ``Idempotency-Key`` (any opaque text of 1 to 255 printable characters), or
+    None when absent; 400 when malformed."""
+    key = request.headers.get(IDEMPOTENCY_HEADER)
+    if key is None:
+        return None
+    problems = []
+    if not key or len(key) > MAX_IDEMPOTENCY_KEY:
+        problems.append(f"{IDEMPOTENCY_HEADER} must hold 1 to {MAX_IDEMPOTENCY_KEY} characters, not {len(key)}")
+    if any(ord(c) < 32 or ord(c) == 127 for c in key):
+        problems.append(f"{IDEMPOTENCY_HEADER} must not contain control characters")
+    if problems:
+        raise ApiError(400, f"Invalid {IDEMPOTENCY_HEADER} header", problems)
+    return key
+
+
+def upload_scope(endpoint: str, key: str | None, body: bytes, pubkey_id: int | None) -> str | None:
+    """What the store keeps for an idempotency key: a hash of the key scoped to the endpoint, the
+    exact body and the signer (or anonymous), so a key reused for another upload, or by another
+    signer, never returns someone else's run."""
+    if key is None:
+        return None
+    signer = str(pubkey_id) if pubkey_id is not None else "anonymous"
+    scope = "\x00".join((endpoint, key, hashlib.sha256(body).hexdigest(), signer))
+    return hashlib.sha256(scope.encode("utf-8", "surrogateescape")).hexdigest()
 
 
 def _unstorable(text: str) -> str | None:
@@ -77,4 +107,15 @@ def find_run_with_tests(run_id: str) -> tuple[runs.RunRecord, list[int]]:
     return found
 
 
-__all__ = ["MAX_DURATION", "check_storable", "find_run", "find_run_with_tests", "json_body", "result_url"]
+__all__ = [
+    "IDEMPOTENCY_HEADER",
+    "MAX_DURATION",
+    "MAX_IDEMPOTENCY_KEY",
+    "check_storable",
+    "find_run",
+    "find_run_with_tests",
+    "idempotency_key",
+    "json_body",
+    "result_url",
+    "upload_scope",
+]

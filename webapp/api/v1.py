@@ -18,7 +18,15 @@ from interop_model import InvalidRunDocument, UnknownTarget, evaluate
 from interop_model.wire import V1Upload, read_v1_upload
 from webapp import signatures
 from webapp.access import FOUNDATION, OWNER, USER, privileged, require_role, role_for, visible_meta
-from webapp.api.requests import check_storable, find_run, find_run_with_tests, json_body, result_url
+from webapp.api.requests import (
+    check_storable,
+    find_run,
+    find_run_with_tests,
+    idempotency_key,
+    json_body,
+    result_url,
+    upload_scope,
+)
 from webapp.api.schemas import UPLOAD_SCHEMA
 from webapp.auth import current_caller
 from webapp.errors import ApiError
@@ -38,8 +46,10 @@ MAX_META_VALUE = 255
 
 @bp.post("/results", strict_slashes=False)
 def upload_result() -> tuple[Response, int]:
-    """``POST /v1/results/``: store a v1 document, anonymous or signed."""
+    """``POST /v1/results/``: store a v1 document, anonymous or signed; a repeat (the same
+    ``Idempotency-Key`` and body, or the same signed body) answers the first run."""
     body = request.get_data(cache=True)
+    key = idempotency_key()
     doc = json_body()
     empty = False
     upload: V1Upload | None
@@ -53,16 +63,16 @@ def upload_result() -> tuple[Response, int]:
         # NOTE: the document's own list, so that a culprit's index is its place in the upload
         check_storable(upload.cpid, upload.duration_seconds, [item["name"] for item in doc["results"]])
     signed = "X-Signature" in request.headers or "X-Public-Key" in request.headers
-    key = (
+    signer = (
         signatures.verify_upload(body, request.headers.get("X-Signature"), request.headers.get("X-Public-Key"))
         if signed
         else None
     )
     if empty or upload is None:
         raise ApiError(400, EMPTY_RESULTS)
-    new = store.NewRun()
-    if key is not None:
-        record = accounts.find_pubkey(session(), key)
+    new = store.NewRun(upload_key=upload_scope("v1", key, body, None))
+    if signer is not None:
+        record = accounts.find_pubkey(session(), signer)
         if record is None:
             raise ApiError(
                 401, "User with specified key not found. Register the public key first: POST /v1/profile/pubkeys"
@@ -72,6 +82,7 @@ def upload_result() -> tuple[Response, int]:
             pubkey_id=record.id,
             body_sha256=hashlib.sha256(body).hexdigest(),
             meta={store.USER_META: record.openid},
+            upload_key=upload_scope("v1", key, body, record.id),
         )
     elif not current_app.config["ANONYMOUS_UPLOADS"]:
         raise ApiError(401, "Anonymous uploads are disabled on this server: sign the upload with a registered key")

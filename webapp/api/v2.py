@@ -16,7 +16,7 @@ from interop_model import InvalidRunDocument
 from interop_model.wire import from_extended_document
 from webapp import signatures
 from webapp.access import OWNER, require_role
-from webapp.api.requests import check_storable, find_run, json_body, result_url
+from webapp.api.requests import check_storable, find_run, idempotency_key, json_body, result_url, upload_scope
 from webapp.auth import current_caller
 from webapp.errors import ApiError
 from webapp.sessions import session
@@ -31,6 +31,7 @@ bp = Blueprint("api_v2", __name__)
 def upload_run() -> tuple[dict[str, object], int]:
     """``POST /v2/runs[?test_id=<v1 id>]``: store a signed extended document."""
     body = request.get_data(cache=True)
+    idempotency = idempotency_key()
     doc = json_body()
     try:
         run = from_extended_document(doc)
@@ -63,6 +64,7 @@ def upload_run() -> tuple[dict[str, object], int]:
             body_sha256=hashlib.sha256(body).hexdigest(),
             meta={store.USER_META: record.openid},
             extended_body=body,
+            upload_key=upload_scope("v2", idempotency, body, record.id),
         ),
     )
     answer: dict[str, object] = {"test_id": saved.id, "url": result_url(saved.id), "linked": False}

@@ -37,7 +37,7 @@ from webapp.store import testsets
 from webapp.store.accounts import ANONYMOUS, Caller
 from webapp.store.cache import caches_of
 from webapp.store.errors import NotFound
-from webapp.store.tables import ExtendedRun, Run, RunCount, RunTests
+from webapp.store.tables import ExtendedRun, Run, RunCount, RunTests, UploadKey
 
 SHARED = "shared"
 USER_META = "user"
@@ -138,6 +138,7 @@ class NewRun:
     body_sha256: str | None = None
     meta: Mapping[str, str] = field(default_factory=dict)
     extended_body: bytes | None = None  # raw extended document, kept compressed
+    upload_key: str | None = None  # sha256 hex of the idempotency key's scope: repeats return the first run
 
 
 def _now() -> datetime:
@@ -167,11 +168,15 @@ def save_run(session: Session, run: RunReport, new: NewRun) -> SavedRun:
 
 
 def save_upload(session: Session, run: V1Upload, new: NewRun) -> SavedRun:
-    """Store an upload's tests (all passed; and its extended document); recognise a repeated signed upload."""
-    if new.pubkey_id is not None and new.body_sha256 is not None:
-        existing = _find_duplicate(session, new.pubkey_id, new.body_sha256)
-        if existing is not None:
-            return SavedRun(existing, created=False)
+    """Store an upload's tests (all passed; and its extended document); recognise a repeated
+    upload: one with the same ``upload_key`` (any upload), or a signed one with the same body.
+
+    Exactly once under concurrency: the key and the signed body are unique in the database, so
+    of two racing copies one commits and the other rolls back and answers the first's run.
+    """
+    existing = _find_repeat(session, new)
+    if existing is not None:
+        return SavedRun(existing, created=False)
     ids = testsets.resolve_cases(session, run.cases)
     meta = dict(new.meta)
     run_id, created_at = str(uuid.uuid4()), _now()
@@ -198,6 +203,8 @@ def save_upload(session: Session, run: V1Upload, new: NewRun) -> SavedRun:
             )
             .returning(Run.pk)
         ).scalar_one()
+        if new.upload_key is not None:  # first: a racing copy waits here, then fails, before any other write
+            session.execute(insert(UploadKey).values(scope_sha256=new.upload_key, run_pk=pk, created_at=created_at))
         session.execute(insert(RunTests).values(run_pk=pk, packed=testsets.pack_ids(ids)))
         if new.extended_body is not None:
             session.execute(
@@ -210,13 +217,24 @@ def save_upload(session: Session, run: V1Upload, new: NewRun) -> SavedRun:
         session.commit()
     except IntegrityError:
         session.rollback()
-        if new.pubkey_id is None or new.body_sha256 is None:
-            raise
-        existing = _find_duplicate(session, new.pubkey_id, new.body_sha256)
+        existing = _find_repeat(session, new)
         if existing is None:
             raise
         return SavedRun(existing, created=False)
     return SavedRun(run_id, created=True)
+
+
+def _find_repeat(session: Session, new: NewRun) -> str | None:
+    """The run an earlier copy of this upload stored, if any: by idempotency key, else by signed body."""
+    if new.upload_key is not None:
+        found = session.scalar(
+            select(Run.id).join(UploadKey, UploadKey.run_pk == Run.pk).where(UploadKey.scope_sha256 == new.upload_key)
+        )
+        if found is not None:
+            return found
+    if new.pubkey_id is not None and new.body_sha256 is not None:
+        return _find_duplicate(session, new.pubkey_id, new.body_sha256)
+    return None
 
 
 def _find_duplicate(session: Session, pubkey_id: int, body_sha256: str) -> str | None:

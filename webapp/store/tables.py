@@ -151,6 +151,18 @@ class Run(Base):
     )
 
 
+class UploadKey(Base):
+    """An upload's idempotency key (the ``Idempotency-Key`` header, scoped to the body and the
+    signer, hashed): the first run stored under it is the answer to every repeat. The unique
+    key makes that exact across workers and replicas; deleting the run frees the key."""
+
+    __tablename__ = "upload_keys"
+
+    scope_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    run_pk: Mapped[int] = mapped_column(ForeignKey("runs.pk", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
 class RunCount(Base):
     """Maintained row counts (``public``: runs the default list shows), so a page never counts 100,000 rows."""
 
