@@ -19,6 +19,7 @@ has a role for.
 
 from __future__ import annotations
 
+import json
 import uuid
 import zlib
 from collections.abc import Mapping, Sequence
@@ -324,6 +325,45 @@ def extended_body(session: Session, run_id: str) -> bytes | None:
     return zlib.decompress(document) if document is not None else None
 
 
+@dataclass(frozen=True, slots=True)
+class StoredSelection:
+    """What a run chose to test, as its extended document's optional ``selection`` records it
+    (``tcup run`` writes ``{guideline, target, capability_globs, capabilities, statuses}``)."""
+
+    guideline: str
+    target: str
+    capability_globs: tuple[str, ...] = ()  # as the user gave them; () with no capabilities: every one
+    capabilities: tuple[str, ...] = ()  # the capabilities whose tests ran
+    statuses: tuple[str, ...] = ("required",)
+
+
+def selection_of(session: Session, record: RunRecord) -> StoredSelection | None:
+    """The run's recorded selection, or None (no extended document, no selection, or one that
+    cannot be read: it only ever adds a note to a page, so a bad one is ignored)."""
+    body = extended_body(session, record.id) if record.has_extended else None
+    if body is None:
+        return None
+    try:
+        raw = json.loads(body).get("selection")
+    except (ValueError, AttributeError, RecursionError):
+        return None
+    if not isinstance(raw, dict) or not all(isinstance(raw.get(k), str) and raw[k] for k in ("guideline", "target")):
+        return None
+    lists = {}
+    for key in ("capability_globs", "capabilities", "statuses"):
+        value = raw.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            return None
+        lists[key] = tuple(value)
+    return StoredSelection(
+        guideline=raw["guideline"],
+        target=raw["target"],
+        capability_globs=lists["capability_globs"],
+        capabilities=lists["capabilities"],
+        statuses=lists["statuses"] or ("required",),
+    )
+
+
 def full_report(session: Session, record: RunRecord) -> RunReport:
     """Every outcome when the run has an extended document, else the passed tests."""
     body = extended_body(session, record.id) if record.has_extended else None
@@ -608,6 +648,7 @@ __all__ = [
     "RunFilters",
     "RunRecord",
     "SavedRun",
+    "StoredSelection",
     "attach_extended",
     "cloud_runs",
     "count_runs",
@@ -633,6 +674,7 @@ __all__ = [
     "run_report",
     "save_run",
     "save_upload",
+    "selection_of",
     "set_meta",
     "set_verification_status",
     "visible_clouds",
