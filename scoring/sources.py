@@ -5,15 +5,15 @@ The only module of :mod:`scoring` that opens files by path (besides the board wo
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from interop_model import wire
-from interop_model.errors import InvalidRunDocument
+from interop_model.errors import InvalidJson, InvalidRunDocument
 from interop_model.guideline_loader import load_guideline_text
 from interop_model.guidelines import Guideline
+from interop_model.jsontext import parse_json
 from interop_model.results import RunReport
 from scoring.errors import ResultsError, ScoringError, WorksheetError
 from scoring.worksheet import FORM, Worksheet, read_worksheet
@@ -93,9 +93,9 @@ def read_runs(paths: Iterable[Path]) -> list[RunReport]:
     problems: list[str] = []
     for path in expand_results(paths):
         try:
-            runs.append(decode_run(json.loads(read_text(path))))
-        except json.JSONDecodeError as exc:
-            problems.append(f"{path}: not JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})")
+            runs.append(decode_run(parse_json(read_text(path))))
+        except InvalidJson as exc:
+            problems.append(f"{path}: {exc.problem}")
         except InvalidRunDocument as exc:
             problems.extend(f"{path}: {p}" for p in exc.problems)
         except ScoringError as exc:
