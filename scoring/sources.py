@@ -15,8 +15,8 @@ from interop_model.guideline_loader import load_guideline_text
 from interop_model.guidelines import Guideline
 from interop_model.jsontext import parse_json
 from interop_model.results import RunReport
-from scoring.errors import ResultsError, ScoringError, WorksheetError
-from scoring.worksheet import FORM, Worksheet, read_worksheet
+from scoring.errors import ResultsError, ScoringError
+from scoring.worksheet import Worksheet, read_worksheet, require_scored
 
 _DATED = re.compile(r"^(?P<prefix>(?:[a-z_]+\.)?)(?P<date>\d{4}\.\d{2}|next)$")
 PREVIOUS_COUNT = 2  # enough for Core in Last Release and Stable
@@ -36,15 +36,7 @@ def read_text(path: Path) -> str:
 
 def load_worksheet(path: Path, *, graduated: bool = False) -> Worksheet:
     """Read and parse a worksheet file; one without a single scored line is an error, not an empty result."""
-    sheet = read_worksheet(read_text(path), source=str(path), graduated=graduated)
-    if not sheet.scored:
-        raise WorksheetError(
-            [
-                f"{path}: no scored line: is this a scoring worksheet? (fix: score each capability on "
-                f"a line of its own; {FORM})"
-            ]
-        )
-    return sheet
+    return require_scored(read_worksheet(read_text(path), source=str(path), graduated=graduated))
 
 
 def load_guideline(path: Path) -> Guideline:

@@ -148,6 +148,18 @@ def read_worksheet(text: str, *, source: str, graduated: bool = False) -> Worksh
     )
 
 
+def require_scored(worksheet: Worksheet) -> Worksheet:
+    """``worksheet``, or a :class:`WorksheetError` when it has no scored line (then it is not a worksheet)."""
+    if not worksheet.scored:
+        raise WorksheetError(
+            [
+                f"{worksheet.source}: no scored line: is this a scoring worksheet? (fix: score each "
+                f"capability on a line of its own; {FORM})"
+            ]
+        )
+    return worksheet
+
+
 def _parse_line(match: re.Match[str], allowed: frozenset[str], graduated: bool) -> tuple[ScoredLine | None, list[str]]:
     rest, offset = match["rest"], match.start("rest")
     groups = list(_GROUP.finditer(rest))
