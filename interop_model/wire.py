@@ -12,8 +12,8 @@ problem. A problem quotes at most :data:`~interop_model.errors.EXCERPT_LENGTH` c
 of a bad value. The bounds a server sets (results per document, length of a test name) are
 parameters of the readers, with the defaults below.
 
-Test names and the cpid are printable text: a control character (a newline, ESC, BEL, ...)
-or a line/paragraph separator is refused, since a name holding a newline reads as two names
+Test names and the cpid are printable text: a control character (a newline, ESC, BEL, ...),
+a line/paragraph separator or a lone surrogate is refused, since a name holding a newline reads as two names
 in every line-based listing (``passed.txt``, ``stestr --load-list``) and ESC sequences
 rewrite a terminal.
 """
@@ -46,8 +46,9 @@ _PROVENANCE_KEYS = (
 )
 MAX_NAME_LENGTH = 1024  # characters of a test name (Tempest's longest are about 250)
 MAX_CPID_LENGTH = 255
-# Cc (C0, DEL, C1) and the Unicode line and paragraph separators: what splits or rewrites a line.
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+# Cc (C0, DEL, C1) and the Unicode line and paragraph separators split or rewrite a line; a lone
+# surrogate is not text at all (no UTF-8 encoding, so no database keeps it).
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
 _CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z")
 
 
@@ -218,12 +219,17 @@ def decode_document(body: bytes | str) -> object:
         raise InvalidRunDocument([f"Malformed request: the body is {exc.problem}"], what="document") from None
 
 
-def control_character(text: str) -> str | None:
-    """The first control character or line separator of ``text``, worded (``'\\n' (U+000A) at position 12``)."""
-    found = _CONTROL.search(text)
+def unprintable(text: str) -> str | None:
+    """The first control character, line separator or lone surrogate of ``text``, worded, or None.
+
+    For example ``a control character, '\\n' (U+000A) at position 12``.
+    """
+    found = _UNPRINTABLE.search(text)
     if found is None:
         return None
-    return f"{found.group()!r} (U+{ord(found.group()):04X}) at position {found.start()}"
+    char = found.group()
+    kind = "a lone surrogate" if "\ud800" <= char <= "\udfff" else "a control character"
+    return f"{kind}, {char!r} (U+{ord(char):04X}) at position {found.start()}"
 
 
 def _too_many(items: list[Any], max_results: int | None) -> bool:
@@ -244,8 +250,8 @@ def _check_top(doc: object, *, allowed: tuple[str, ...], what: str, max_results:
         problems.append("'cpid' must be non-empty text")
     elif len(cpid) > MAX_CPID_LENGTH:
         problems.append(f"'cpid' is longer than {MAX_CPID_LENGTH} characters")
-    elif found := control_character(cpid):
-        problems.append(f"'cpid' holds a control character, {found} (fix: send the cloud id as printable text)")
+    elif found := unprintable(cpid):
+        problems.append(f"'cpid' holds {found} (fix: send the cloud id as printable text)")
     duration = doc.get("duration_seconds")
     if "duration_seconds" not in doc:
         problems.append("'duration_seconds' is required: the run's length in whole seconds")
@@ -269,7 +275,7 @@ def _read_v1_items(items: list[Any], max_name_length: int) -> list[tuple[str, st
     cases: list[tuple[str, str | None]] = []
     append = cases.append
     canonical = _CANONICAL_UUID.match
-    control = _CONTROL.search
+    control = _UNPRINTABLE.search
     for item in items:
         if type(item) is not dict:
             return None
@@ -301,8 +307,8 @@ def _read_item(
         problems.append(f"{where}.name: must be a non-empty test name")
     elif len(name) > max_name_length:
         problems.append(f"{where}.name: {len(name)} characters, longer than {max_name_length}")
-    elif found := control_character(name):
-        problems.append(f"{where}.name: holds a control character, {found} (test names are printable text)")
+    elif found := unprintable(name):
+        problems.append(f"{where}.name: holds {found} (test names are printable text)")
     uuid: UUID | None = None
     if item.get("uuid") is not None:
         try:
@@ -329,8 +335,8 @@ def _read_item(
         raw_attrs = item.get("attrs", [])
         if not isinstance(raw_attrs, list) or not all(isinstance(a, str) for a in raw_attrs):
             problems.append(f"{where}.attrs: must be a list of text")
-        elif any(control_character(a) for a in raw_attrs):
-            problems.append(f"{where}.attrs: an attribute holds a control character (attributes are printable text)")
+        elif found := next(filter(None, map(unprintable, raw_attrs)), None):
+            problems.append(f"{where}.attrs: an attribute holds {found} (attributes are printable text)")
         else:
             attrs = tuple(raw_attrs)
     if problems:
