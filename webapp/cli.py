@@ -116,16 +116,31 @@ def _freeze_heap(_worker: object) -> None:
 @click.option(
     "--workers", "-w", default=2, show_default=True, type=click.IntRange(1, 64), help="gunicorn worker processes"
 )
+@click.option(
+    "--threads",
+    default=16,
+    show_default=True,
+    type=click.IntRange(1, 256),
+    help="request threads per worker (gunicorn's gthread workers): slow clients hold a thread, never a worker",
+)
 @click.option("--timeout", default=60, show_default=True, type=int, help="worker timeout in seconds")
 @click.option("--access-log/--no-access-log", default=False, help="log every request to stderr")
-def serve_command(bind: str, workers: int, timeout: int, access_log: bool) -> None:
-    """Serve the API with gunicorn (migrating the database first)."""
+def serve_command(bind: str, workers: int, threads: int, timeout: int, access_log: bool) -> None:
+    """Serve the API with gunicorn's threaded workers (migrating the database first).
+
+    Each worker answers up to --threads requests at once. A request body must arrive within
+    REQUEST_BODY_TIMEOUT seconds (a 408 otherwise), so a stalled client holds one thread for
+    that long at most; in production, a buffering proxy in front (nginx) holds none.
+    """
     from gunicorn.app.base import BaseApplication
 
     from webapp import create_app
 
     app = create_app()  # migrates once, in the master, before workers start
-    click.echo(f"serving {safe_url(app.config['DATABASE_URL'])} on http://{bind} with {workers} workers", err=True)
+    click.echo(
+        f"serving {safe_url(app.config['DATABASE_URL'])} on http://{bind} with {workers} workers of {threads} threads",
+        err=True,
+    )
     sessions.database(app).engine.dispose()
 
     class _Server(BaseApplication):  # type: ignore[misc]
@@ -133,6 +148,8 @@ def serve_command(bind: str, workers: int, timeout: int, access_log: bool) -> No
             options: dict[str, Any] = {
                 "bind": bind,
                 "workers": workers,
+                "worker_class": "gthread",
+                "threads": threads,
                 "timeout": timeout,
                 "accesslog": "-" if access_log else None,
                 "keepalive": 5,

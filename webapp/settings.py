@@ -33,7 +33,17 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("ANONYMOUS_UPLOADS", True, "accept unsigned uploads, as RefStack's enable_anonymous_upload did"),
     Setting("RESULTS_PER_PAGE", 20, "runs per page of GET /v1/results"),
-    Setting("MAX_UPLOAD_BYTES", 16 * 1024 * 1024, "largest request body accepted; larger ones get a 413"),
+    # -- bounds on what one request may ask of the service (each answered by a clear 4xx) --
+    Setting(
+        "MAX_UPLOAD_BYTES",
+        16 * 1024 * 1024,
+        "largest request body accepted, declared or chunked; larger ones get a 413",
+    ),
+    Setting(
+        "REQUEST_BODY_TIMEOUT",
+        30,
+        "seconds a client may take to send a request body; a stalled or trickling client gets a 408",
+    ),
     Setting(
         "RESULT_URL", "/results/{id}", "link returned for a run; relative links are joined to the request's host URL"
     ),
