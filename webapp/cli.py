@@ -15,7 +15,7 @@ from flask.cli import with_appcontext
 
 from webapp import sessions, settings
 from webapp.store import accounts, catalog, runs
-from webapp.store.database import safe_url, upgrade_database
+from webapp.store.database import check_writable, describe_failure, safe_url, upgrade_database
 from webapp.store.errors import StoreError
 
 
@@ -137,6 +137,7 @@ def serve_command(bind: str, workers: int, threads: int, timeout: int, access_lo
     from webapp import create_app
 
     app = create_app()  # migrates once, in the master, before workers start
+    check_writable(sessions.database(app).engine)  # a read-only database would fail every upload
     click.echo(
         f"serving {safe_url(app.config['DATABASE_URL'])} on http://{bind} with {workers} workers of {threads} threads",
         err=True,
@@ -164,7 +165,28 @@ def serve_command(bind: str, workers: int, threads: int, timeout: int, access_lo
     _Server().run()
 
 
-@click.group()
+class DatabaseFailure(click.ClickException):
+    """A database that cannot be opened, reached or written: one line, exit status 2."""
+
+    exit_code = 2
+
+
+class _Commands(click.Group):
+    """The command group; a database fault in any command is one line saying what to fix."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except Exception as exc:
+            problem = describe_failure(exc, opening=True)
+            if problem is None:
+                raise
+            raise DatabaseFailure(problem) from None
+
+
+@click.group(cls=_Commands)
 @click.pass_context
 def cli(ctx: click.Context) -> None:
     """The tcup collector service (DATABASE_URL and TCUP_* settings come from the environment)."""

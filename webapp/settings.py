@@ -45,6 +45,14 @@ SETTINGS: tuple[Setting, ...] = (
         "seconds a client may take to send a request body; a stalled or trickling client gets a 408",
     ),
     Setting(
+        "MAX_RESULTS_PER_UPLOAD",
+        10_000,
+        "results one upload (v1 or v2) may list; more get a 400 (a full Tempest run passes about 1,500-3,000)",
+    ),
+    Setting("MAX_TEST_NAME_LENGTH", 1024, "characters of a test name; longer ones get a 400"),
+    Setting("ERROR_ECHO_CHARS", 200, "characters of each problem an error answer repeats, ending in '…' when cut"),
+    Setting("MIN_RSA_KEY_BITS", 2048, "smallest RSA key registered or accepted on a signed upload; smaller get a 400"),
+    Setting(
         "RESULT_URL", "/results/{id}", "link returned for a run; relative links are joined to the request's host URL"
     ),
     Setting("AUTO_MIGRATE", True, "bring the database schema up to date when the app starts"),

@@ -18,7 +18,7 @@ from interop_model import InvalidRunDocument, UnknownTarget, evaluate
 from interop_model.wire import V1Upload, read_v1_upload
 from webapp import signatures
 from webapp.access import FOUNDATION, OWNER, USER, privileged, require_role, role_for, visible_meta
-from webapp.api.requests import check_storable, find_run, find_run_with_tests, json_body, result_url
+from webapp.api.requests import check_storable, find_run, find_run_with_tests, json_body, result_url, upload_limits
 from webapp.api.schemas import UPLOAD_SCHEMA
 from webapp.auth import current_caller
 from webapp.errors import ApiError
@@ -44,7 +44,7 @@ def upload_result() -> tuple[Response, int]:
     empty = False
     upload: V1Upload | None
     try:
-        upload = read_v1_upload(doc)
+        upload = read_v1_upload(doc, **upload_limits())
     except InvalidRunDocument as exc:
         if exc.problems != [EMPTY_RESULTS]:
             raise ApiError(400, "Request doesnt correspond to schema", exc.problems) from None
@@ -54,7 +54,12 @@ def upload_result() -> tuple[Response, int]:
         check_storable(upload.cpid, upload.duration_seconds, [item["name"] for item in doc["results"]])
     signed = "X-Signature" in request.headers or "X-Public-Key" in request.headers
     key = (
-        signatures.verify_upload(body, request.headers.get("X-Signature"), request.headers.get("X-Public-Key"))
+        signatures.verify_upload(
+            body,
+            request.headers.get("X-Signature"),
+            request.headers.get("X-Public-Key"),
+            min_bits=int(current_app.config["MIN_RSA_KEY_BITS"]),
+        )
         if signed
         else None
     )
