@@ -155,8 +155,8 @@ class BodyLimits:
                 raise self._late() from None
             why = f"{type(exc).__name__}: {exc}"[:200]
             raise _Refused(400, f"Malformed request: the body could not be read ({why})") from None
-        if watch is not None and watch.fired:
-            raise self._late()
+        if watch is not None and watch.fired and (length is None or got < length):
+            raise self._late()  # NOTE: a declared body completed just as its deadline passed is still taken
         if length is None and got > self.max_bytes:
             raise _Refused(413, f"Request body too large: the limit is {self.max_bytes} bytes")
         if length is not None and got < length:
