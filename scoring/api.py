@@ -21,7 +21,7 @@ from scoring.board import write_board as _write_board
 from scoring.draft import draft_decisions, draft_guideline
 from scoring.engine import check_weights, score
 from scoring.evidence import DEFAULT_THRESHOLD, pass_rates_frame
-from scoring.worksheet import Worksheet, read_worksheet, render_worksheet
+from scoring.worksheet import Worksheet, read_worksheet, render_worksheet, require_scored
 
 __all__ = [
     "DEFAULT_THRESHOLD",
@@ -42,7 +42,8 @@ __all__ = [
 
 
 def _worksheet(text: str, source: str, graduated: bool) -> Worksheet:
-    return read_worksheet(text, source=source, graduated=graduated)
+    """The worksheet; one without a scored line is refused, as ``tcup-score`` refuses it."""
+    return require_scored(read_worksheet(text, source=source, graduated=graduated))
 
 
 def tabulate(

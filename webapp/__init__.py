@@ -16,7 +16,7 @@ from typing import Any
 
 from flask import Flask, Response, current_app, request
 
-from webapp import api, dashboard, errors, sessions
+from webapp import api, bodies, dashboard, errors, sessions
 from webapp import settings as settings_module
 
 
@@ -33,6 +33,10 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from webapp import cli
 
     cli.register(app)
+    # NOTE: outermost, so that no view waits on a client: bodies arrive whole, bounded, in time.
+    app.wsgi_app = bodies.BodyLimits(  # type: ignore[method-assign]
+        app.wsgi_app, max_bytes=int(app.config["MAX_UPLOAD_BYTES"]), timeout=float(app.config["REQUEST_BODY_TIMEOUT"])
+    )
     return app
 
 

@@ -15,7 +15,7 @@ from flask.cli import with_appcontext
 
 from webapp import sessions, settings
 from webapp.store import accounts, catalog, runs
-from webapp.store.database import safe_url, upgrade_database
+from webapp.store.database import check_writable, describe_failure, safe_url, upgrade_database
 from webapp.store.errors import StoreError
 
 
@@ -116,16 +116,32 @@ def _freeze_heap(_worker: object) -> None:
 @click.option(
     "--workers", "-w", default=2, show_default=True, type=click.IntRange(1, 64), help="gunicorn worker processes"
 )
+@click.option(
+    "--threads",
+    default=16,
+    show_default=True,
+    type=click.IntRange(1, 256),
+    help="request threads per worker (gunicorn's gthread workers): slow clients hold a thread, never a worker",
+)
 @click.option("--timeout", default=60, show_default=True, type=int, help="worker timeout in seconds")
 @click.option("--access-log/--no-access-log", default=False, help="log every request to stderr")
-def serve_command(bind: str, workers: int, timeout: int, access_log: bool) -> None:
-    """Serve the API with gunicorn (migrating the database first)."""
+def serve_command(bind: str, workers: int, threads: int, timeout: int, access_log: bool) -> None:
+    """Serve the API with gunicorn's threaded workers (migrating the database first).
+
+    Each worker answers up to --threads requests at once. A request body must arrive within
+    REQUEST_BODY_TIMEOUT seconds (a 408 otherwise), so a stalled client holds one thread for
+    that long at most; in production, a buffering proxy in front (nginx) holds none.
+    """
     from gunicorn.app.base import BaseApplication
 
     from webapp import create_app
 
     app = create_app()  # migrates once, in the master, before workers start
-    click.echo(f"serving {safe_url(app.config['DATABASE_URL'])} on http://{bind} with {workers} workers", err=True)
+    check_writable(sessions.database(app).engine)  # a read-only database would fail every upload
+    click.echo(
+        f"serving {safe_url(app.config['DATABASE_URL'])} on http://{bind} with {workers} workers of {threads} threads",
+        err=True,
+    )
     if not app.config["PUBLIC_URL"]:
         click.echo(
             "PUBLIC_URL is not set: links in answers are relative (/results/<id>); "
@@ -139,6 +155,8 @@ def serve_command(bind: str, workers: int, timeout: int, access_log: bool) -> No
             options: dict[str, Any] = {
                 "bind": bind,
                 "workers": workers,
+                "worker_class": "gthread",
+                "threads": threads,
                 "timeout": timeout,
                 "accesslog": "-" if access_log else None,
                 "keepalive": 5,
@@ -153,7 +171,28 @@ def serve_command(bind: str, workers: int, timeout: int, access_log: bool) -> No
     _Server().run()
 
 
-@click.group()
+class DatabaseFailure(click.ClickException):
+    """A database that cannot be opened, reached or written: one line, exit status 2."""
+
+    exit_code = 2
+
+
+class _Commands(click.Group):
+    """The command group; a database fault in any command is one line saying what to fix."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except Exception as exc:
+            problem = describe_failure(exc, opening=True)
+            if problem is None:
+                raise
+            raise DatabaseFailure(problem) from None
+
+
+@click.group(cls=_Commands)
 @click.pass_context
 def cli(ctx: click.Context) -> None:
     """The tcup collector service (DATABASE_URL and TCUP_* settings come from the environment)."""

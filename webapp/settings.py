@@ -34,7 +34,25 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("ANONYMOUS_UPLOADS", True, "accept unsigned uploads, as RefStack's enable_anonymous_upload did"),
     Setting("RESULTS_PER_PAGE", 20, "runs per page of GET /v1/results"),
-    Setting("MAX_UPLOAD_BYTES", 16 * 1024 * 1024, "largest request body accepted; larger ones get a 413"),
+    # -- bounds on what one request may ask of the service (each answered by a clear 4xx) --
+    Setting(
+        "MAX_UPLOAD_BYTES",
+        16 * 1024 * 1024,
+        "largest request body accepted, declared or chunked; larger ones get a 413",
+    ),
+    Setting(
+        "REQUEST_BODY_TIMEOUT",
+        30,
+        "seconds a client may take to send a request body; a stalled or trickling client gets a 408",
+    ),
+    Setting(
+        "MAX_RESULTS_PER_UPLOAD",
+        10_000,
+        "results one upload (v1 or v2) may list; more get a 400 (a full Tempest run passes about 1,500-3,000)",
+    ),
+    Setting("MAX_TEST_NAME_LENGTH", 1024, "characters of a test name; longer ones get a 400"),
+    Setting("ERROR_ECHO_CHARS", 200, "characters of each problem an error answer repeats, ending in '…' when cut"),
+    Setting("MIN_RSA_KEY_BITS", 2048, "smallest RSA key registered or accepted on a signed upload; smaller get a 400"),
     Setting(
         "PUBLIC_URL",
         "",

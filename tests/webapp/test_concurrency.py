@@ -50,13 +50,15 @@ def served(postgres_server: PostgresServer, tmp_path: Path) -> Iterator[tuple[st
     try:
         deadline = time.monotonic() + 90
         while True:
-            try:
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            try:  # NOTE: closed by us: the threaded workers keep connections alive
                 conn.request("GET", "/v1/results")
                 if conn.getresponse().status == 200:
                     break
             except OSError:
                 pass
+            finally:
+                conn.close()
             if time.monotonic() > deadline or process.poll() is not None:
                 pytest.fail("gunicorn did not start: " + (tmp_path / "gunicorn.log").read_text()[-2000:])
             time.sleep(0.3)

@@ -191,7 +191,9 @@ def test_unstorable_text_is_a_400_not_a_500(client: FlaskClient) -> None:
     # the culprit is named by its place in the upload, duplicates before it included
     body = b'{"cpid": "c", "duration_seconds": 1, "results": [{"name": "ok"}, {"name": "ok"}, {"name": "b\\u0000"}]}'
     error = assert_error(client.post("/v1/results", data=body), 400, "Request doesnt correspond to schema")
-    assert error["errors"] == ["results[2].name contains a NUL character"]
+    assert error["errors"] == [
+        "results[2].name: holds a control character, '\\x00' (U+0000) at position 1 (test names are printable text)"
+    ]
 
 
 def test_out_of_range_and_nul_inputs_are_400s(client: FlaskClient) -> None:

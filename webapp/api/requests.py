@@ -4,12 +4,13 @@ link, a run found by id, and the checks a document passes before the store keeps
 from __future__ import annotations
 
 import hashlib
-import json
 from typing import Any
 from urllib.parse import urlsplit
 
 from flask import current_app, request
 
+from interop_model.errors import InvalidJson
+from interop_model.jsontext import parse_json
 from webapp.errors import ApiError
 from webapp.sessions import session
 from webapp.store import runs
@@ -31,11 +32,23 @@ def result_url(run_id: str) -> str:
 
 
 def json_body() -> Any:
-    """The request body parsed as JSON, or 400 ``Malformed request`` saying where it broke."""
+    """The request body parsed as JSON, or 400 ``Malformed request`` saying where it broke.
+
+    Text that is not JSON, not UTF-8, or nested too deeply to read (``"[" * 100000``) is a
+    400, never a server error (:func:`interop_model.jsontext.parse_json`).
+    """
     try:
-        return json.loads(request.get_data(cache=True))
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ApiError(400, "Malformed request", [f"Malformed request: the body is not JSON ({exc})"]) from None
+        return parse_json(request.get_data(cache=True))
+    except InvalidJson as exc:
+        raise ApiError(400, "Malformed request", [f"Malformed request: the body is {exc.problem}"]) from None
+
+
+def upload_limits() -> dict[str, int]:
+    """The bounds an upload document is read with (settings ``MAX_RESULTS_PER_UPLOAD``, ``MAX_TEST_NAME_LENGTH``)."""
+    return {
+        "max_results": int(current_app.config["MAX_RESULTS_PER_UPLOAD"]),
+        "max_name_length": int(current_app.config["MAX_TEST_NAME_LENGTH"]),
+    }
 
 
 def idempotency_key() -> str | None:
@@ -117,5 +130,6 @@ __all__ = [
     "idempotency_key",
     "json_body",
     "result_url",
+    "upload_limits",
     "upload_scope",
 ]

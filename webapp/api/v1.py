@@ -25,6 +25,7 @@ from webapp.api.requests import (
     idempotency_key,
     json_body,
     result_url,
+    upload_limits,
     upload_scope,
 )
 from webapp.api.schemas import UPLOAD_SCHEMA
@@ -54,7 +55,7 @@ def upload_result() -> tuple[Response, int]:
     empty = False
     upload: V1Upload | None
     try:
-        upload = read_v1_upload(doc)
+        upload = read_v1_upload(doc, **upload_limits())
     except InvalidRunDocument as exc:
         if exc.problems != [EMPTY_RESULTS]:
             raise ApiError(400, "Request doesnt correspond to schema", exc.problems) from None
@@ -64,7 +65,12 @@ def upload_result() -> tuple[Response, int]:
         check_storable(upload.cpid, upload.duration_seconds, [item["name"] for item in doc["results"]])
     signed = "X-Signature" in request.headers or "X-Public-Key" in request.headers
     signer = (
-        signatures.verify_upload(body, request.headers.get("X-Signature"), request.headers.get("X-Public-Key"))
+        signatures.verify_upload(
+            body,
+            request.headers.get("X-Signature"),
+            request.headers.get("X-Public-Key"),
+            min_bits=int(current_app.config["MIN_RSA_KEY_BITS"]),
+        )
         if signed
         else None
     )

@@ -18,10 +18,12 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.exc import ArgumentError, DBAPIError, InternalError, NoSuchModuleError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
 from webapp.store.cache import CACHES, StoreCaches
+from webapp.store.errors import DatabaseUnavailable
 
 log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -48,7 +50,21 @@ class Database:
 
 
 def make_engine(url: str, *, pool_size: int = 5, echo: bool = False) -> Engine:
-    """An engine tuned for the dialect: WAL and a busy timeout on SQLite, a pool on PostgreSQL."""
+    """An engine tuned for the dialect: WAL and a busy timeout on SQLite, a pool on PostgreSQL.
+
+    :raises DatabaseUnavailable: the URL cannot be parsed, or names a database without a driver here.
+    """
+    try:
+        return _make_engine(url, pool_size=pool_size, echo=echo)
+    except (ArgumentError, NoSuchModuleError, ImportError) as exc:
+        missing = f" (missing: {exc.name})" if isinstance(exc, ImportError) and exc.name else ""
+        raise DatabaseUnavailable(
+            f"DATABASE_URL is not a database URL the service can open{missing} (fix: set it to "
+            "sqlite:////absolute/path.sqlite or postgresql://user@host/db)"
+        ) from None
+
+
+def _make_engine(url: str, *, pool_size: int, echo: bool) -> Engine:
     if url.startswith("sqlite"):
         if url not in ("sqlite://", "sqlite:///:memory:"):
             path = url.split("///", 1)[-1]
@@ -96,6 +112,55 @@ def open_database(url: str, *, pool_size: int = 5, echo: bool = False, migrate: 
     return database
 
 
+def check_writable(engine: Engine) -> None:
+    """Reach the database and try a write (rolled back), or :class:`DatabaseUnavailable` saying what to fix."""
+    try:
+        with engine.connect() as connection:
+            transaction = connection.begin()
+            try:  # NOTE: an UPDATE of no row still needs write access (SQLite, PostgreSQL read-only)
+                connection.execute(text("UPDATE run_counts SET count = count WHERE name = '-write-probe-'"))
+            finally:
+                transaction.rollback()
+    except Exception as exc:
+        problem = describe_failure(exc, url=engine.url.render_as_string(hide_password=True), opening=True)
+        if problem is None:
+            raise
+        raise DatabaseUnavailable(problem) from None
+
+
+def describe_failure(exc: BaseException, *, url: str | None = None, opening: bool = False) -> str | None:
+    """One line saying why the database failed and what to fix, or None when ``exc`` is no database fault.
+
+    Covers a DATABASE_URL that cannot be parsed or has no driver (``opening``: while the
+    database is being opened), a server that cannot be reached, and a database that cannot
+    be written (a read-only file, folder or transaction).
+    The SQL and its parameters are never repeated: they may hold token hashes.
+    """
+    where = f"the database {url}" if url else "the database"
+    if isinstance(exc, DatabaseUnavailable):
+        return str(exc)
+    if opening and isinstance(exc, ArgumentError | NoSuchModuleError):
+        return (
+            "DATABASE_URL is not a database URL the service can open (fix: set it to "
+            "sqlite:////absolute/path.sqlite or postgresql://user@host/db)"
+        )
+    if not isinstance(exc, OperationalError | InternalError) and not (
+        isinstance(exc, DBAPIError) and exc.connection_invalidated
+    ):
+        return None
+    reason = (str(getattr(exc, "orig", None) or exc).strip().splitlines() or ["unknown error"])[0][:200]
+    lowered = reason.lower()
+    if "readonly" in lowered or "read-only" in lowered or "read only" in lowered:
+        return (
+            f"{where} cannot be written: {reason} (fix: make the database file and its folder "
+            "writable by the service's user, or end the read-only mode)"
+        )
+    return (
+        f"{where} cannot be reached or opened: {reason} (fix: check DATABASE_URL, that the "
+        "server runs and accepts this user, and that the file's folder exists and is writable)"
+    )
+
+
 def _alembic_config(connection: Any) -> Any:
     from alembic.config import Config
 
@@ -140,7 +205,9 @@ def upgrade_database(engine: Engine) -> str | None:
 
 __all__ = [
     "Database",
+    "check_writable",
     "current_revision",
+    "describe_failure",
     "head_revision",
     "make_engine",
     "open_database",
