@@ -122,7 +122,7 @@ def test_import_reports_skips_and_warnings(sqlite_app: Flask, interop_dir: Path,
     report = import_into(sqlite_app, tmp_path)
     assert report.imported == ["2017.09.json"]
     reasons = dict(report.skipped)
-    assert "not JSON" in reasons["broken.json"]
+    assert reasons["broken.json"].startswith("not valid JSON at line 1")
     assert "not a guideline" in reasons["notes.json"]
     assert "not named" in reasons["2015.next.json"]
     assert "same file name" in reasons["sub/2017.09.json"]
