@@ -1,0 +1,95 @@
+"""How the project is installed: the console scripts' launchers and the distribution's metadata."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _launch_without(module: str, launcher: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run a console script's launcher in a fresh interpreter where ``module`` cannot be imported."""
+    code = f"import sys; sys.modules[{module!r}] = None; sys.argv[1:] = {list(args)!r}; "
+    code += f"from {launcher} import main; main()"
+    return subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=120, check=False
+    )
+
+
+@pytest.mark.parametrize(
+    ("missing", "launcher", "expected"),
+    [
+        (
+            "click",
+            "tcup.__main__",
+            "tcup: the runner's dependencies are not installed (no module 'click'); run: pip install tcup",
+        ),
+        (
+            "pandas",
+            "scoring.__main__",
+            "tcup-score: the scoring engine is not installed (no module 'pandas'); run: pip install 'tcup[scoring]'",
+        ),
+    ],
+)
+def test_a_missing_extra_is_one_line_naming_the_install(missing: str, launcher: str, expected: str) -> None:
+    proc = _launch_without(missing, launcher, "--help")
+    assert proc.returncode == 1
+    assert proc.stderr.splitlines() == [expected]
+    assert proc.stdout == ""
+
+
+@pytest.mark.parametrize("launcher", ["tcup.__main__", "scoring.__main__"])
+def test_a_missing_module_of_our_own_is_a_bug_not_an_extra(launcher: str) -> None:
+    own = launcher.split(".")[0] + ".cli"
+    proc = _launch_without(own, launcher)
+    assert proc.returncode == 1
+    assert "Traceback" in proc.stderr and "pip install" not in proc.stderr
+
+
+def test_the_launchers_run_the_commands() -> None:
+    for launcher, word in [("tcup.__main__", "list-tests"), ("scoring.__main__", "tabulate")]:
+        code = f"import sys; sys.argv[1:] = ['--help']; from {launcher} import main; main()"
+        proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=120)
+        assert proc.returncode == 0, proc.stderr
+        assert word in proc.stdout
+
+
+def test_extras_match_how_people_install() -> None:
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    base = {r.split(">")[0].split("[")[0] for r in project["dependencies"]}
+    assert {"click", "requests", "keystoneauth1", "python-subunit"} <= base
+    assert not base & {"flask", "sqlalchemy", "pandas", "gunicorn"}, "the runner's install carries the service"
+    extras = project["optional-dependencies"]
+    assert {"server", "scoring", "all", "test", "dev"} <= set(extras)
+    assert extras["all"] == ["tcup[server,scoring]"]
+    assert extras["webapp"] == ["tcup[server]"]
+
+
+def test_every_declared_py_typed_exists() -> None:
+    package_data = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]
+    for package, patterns in package_data.items():
+        if "py.typed" in patterns:
+            assert (REPO / package / "py.typed").is_file(), f"{package} declares py.typed but has none"
+
+
+def test_a_long_venv_build_step_shows_progress(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tcup import venv_cache
+
+    monkeypatch.setattr(venv_cache, "PROGRESS_EVERY", 0.3)
+    log_file = tmp_path / "build.log"
+    lines: list[str] = []
+    step = [
+        sys.executable,
+        "-c",
+        "import time\nfor i in range(4):\n print('Collecting pkg', i, flush=True); time.sleep(0.4)",
+    ]
+    with open(log_file, "ab") as log:
+        rc = venv_cache._run_with_progress(step, log, log_file, env={}, echo=lines.append, name="demo")
+    assert rc == 0
+    assert lines and all(line.startswith("still building the demo virtualenv (") for line in lines)
+    assert "Collecting pkg" in lines[-1]
