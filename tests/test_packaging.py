@@ -93,3 +93,14 @@ def test_a_long_venv_build_step_shows_progress(tmp_path: Path, monkeypatch: pyte
     assert rc == 0
     assert lines and all(line.startswith("still building the demo virtualenv (") for line in lines)
     assert "Collecting pkg" in lines[-1]
+
+
+def test_pre_commit_runs_the_checks_of_scripts_test() -> None:
+    yaml = pytest.importorskip("yaml")
+    config = yaml.safe_load((REPO / ".pre-commit-config.yaml").read_text())
+    hooks = {hook["id"]: hook["entry"] for repo in config["repos"] for hook in repo["hooks"]}
+    assert set(hooks) == {"ruff", "ruff-format", "mypy", "import-linter"}
+    assert all(entry.startswith(".venv/bin/") for entry in hooks.values())
+    assert all(package in hooks["mypy"] for package in ("interop_model", "tcup", "scoring", "webapp"))
+    mypy = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["mypy"]
+    assert mypy["strict"] is True, "mypy is strict for every package"
