@@ -104,3 +104,31 @@ def test_pre_commit_runs_the_checks_of_scripts_test() -> None:
     assert all(package in hooks["mypy"] for package in ("interop_model", "tcup", "scoring", "webapp"))
     mypy = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["mypy"]
     assert mypy["strict"] is True, "mypy is strict for every package"
+
+
+def _git_modes() -> dict[str, str]:
+    if not (REPO / ".git").exists():
+        pytest.skip("not a git checkout (the file modes to check are git's)")
+    out = subprocess.run(["git", "ls-files", "-s"], capture_output=True, text=True, cwd=REPO, check=True).stdout
+    return {line.split("\t", 1)[1]: line.split()[0] for line in out.splitlines()}
+
+
+def test_every_script_the_readme_names_is_executable_in_git() -> None:
+    import re
+
+    modes = _git_modes()
+    readme = (REPO / "README.md").read_text()
+    named = set(re.findall(r"(?<![\w/.])((?:scripts|\.ci|bench)/[\w.-]+)", readme))
+    scripts = {path for path in named if (REPO / path).is_file() and (REPO / path).read_bytes().startswith(b"#!")}
+    assert {"scripts/demo", "scripts/test", ".ci/run"} <= scripts
+    for path in sorted(scripts):
+        assert modes.get(path) == "100755", f"{path} is named in the README but is {modes.get(path)} in git"
+    # a command at the start of a line in the README's code blocks exists and is executable
+    for command in re.findall(r"^((?:scripts|\.ci)/[\w.-]+)", readme, flags=re.M):
+        assert command in scripts, f"the README runs {command}, which is not an executable script"
+
+
+def test_ci_runs_the_readme_commands_as_written() -> None:
+    run = (REPO / ".ci" / "run").read_text()
+    assert "\nexec scripts/test\n" in run
+    assert "bash scripts/" not in run
