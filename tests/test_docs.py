@@ -46,7 +46,7 @@ def test_every_command_has_help(path: str, command: click.Command) -> None:
 
 
 # each console script starts at a launcher that turns a missing extra into one line
-LAUNCHERS = {"tcup": "tcup.__main__", "tcup-score": "scoring.__main__", "tcup-server": "webapp.cli"}
+LAUNCHERS = {"tcup": "tcup.__main__", "tcup-score": "scoring.__main__", "tcup-server": "webapp.__main__"}
 
 
 def test_console_scripts_are_declared() -> None:

@@ -30,6 +30,11 @@ def _launch_without(module: str, launcher: str, *args: str) -> subprocess.Comple
             "tcup: the runner's dependencies are not installed (no module 'click'); run: pip install tcup",
         ),
         (
+            "flask",
+            "webapp.__main__",
+            "tcup-server: the collector service is not installed (no module 'flask'); run: pip install 'tcup[server]'",
+        ),
+        (
             "pandas",
             "scoring.__main__",
             "tcup-score: the scoring engine is not installed (no module 'pandas'); run: pip install 'tcup[scoring]'",
@@ -43,7 +48,7 @@ def test_a_missing_extra_is_one_line_naming_the_install(missing: str, launcher: 
     assert proc.stdout == ""
 
 
-@pytest.mark.parametrize("launcher", ["tcup.__main__", "scoring.__main__"])
+@pytest.mark.parametrize("launcher", ["tcup.__main__", "scoring.__main__", "webapp.__main__"])
 def test_a_missing_module_of_our_own_is_a_bug_not_an_extra(launcher: str) -> None:
     own = launcher.split(".")[0] + ".cli"
     proc = _launch_without(own, launcher)
@@ -52,7 +57,11 @@ def test_a_missing_module_of_our_own_is_a_bug_not_an_extra(launcher: str) -> Non
 
 
 def test_the_launchers_run_the_commands() -> None:
-    for launcher, word in [("tcup.__main__", "list-tests"), ("scoring.__main__", "tabulate")]:
+    for launcher, word in [
+        ("tcup.__main__", "list-tests"),
+        ("scoring.__main__", "tabulate"),
+        ("webapp.__main__", "init-db"),
+    ]:
         code = f"import sys; sys.argv[1:] = ['--help']; from {launcher} import main; main()"
         proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=120)
         assert proc.returncode == 0, proc.stderr
