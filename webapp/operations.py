@@ -50,6 +50,9 @@ class Metrics:
 
 
 def _make_metrics() -> Metrics:
+    shared = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if shared:  # multiprocess mode writes each metric to a file there from its creation on
+        os.makedirs(shared, exist_ok=True)
     registry = CollectorRegistry(auto_describe=True)
     return Metrics(
         registry=registry,

@@ -186,3 +186,13 @@ def test_serve_sums_the_metrics_of_every_gunicorn_worker(gunicorn: tuple[str, Pa
     pids = {line["pid"] for line in mine}
     assert len(pids) >= 2, "the requests were all answered by one worker: the sum proves nothing"
     assert "(metrics in /tmp/tcup-metrics-" in log.read_text()
+
+
+def test_a_command_with_a_missing_metrics_folder_still_works(tmp_path: Path) -> None:
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path}/m.sqlite"}
+    env["PROMETHEUS_MULTIPROC_DIR"] = str(tmp_path / "not" / "yet")
+    done = subprocess.run(
+        [sys.executable, "-m", "webapp", "init-db"], env=env, capture_output=True, text=True, timeout=120, cwd=REPO
+    )
+    assert done.returncode == 0, done.stderr
+    assert "database at revision" in done.stdout
