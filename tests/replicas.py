@@ -77,6 +77,7 @@ class Replicas:
     port: int
     replica_ports: list[int]
     logs: Path
+    database_url: str
     processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
 
     def list_all(self, port: int | None = None) -> tuple[list[str], int]:
@@ -129,7 +130,7 @@ frontend collector
 
 backend replicas
     balance roundrobin
-    option httpchk GET /v1/results
+    option httpchk GET /readyz
     http-response set-header {REPLICA_HEADER} %s
 {servers}
 """
@@ -145,12 +146,14 @@ def serve_replicas(database_url: str, count: int, workdir: Path, *, workers: int
     if migrated.returncode != 0:
         raise RuntimeError(f"tcup-server init-db failed: {migrated.stdout}{migrated.stderr}")
     with ExitStack() as stack:
-        replicas = Replicas(port=free_port(), replica_ports=[free_port() for _ in range(count)], logs=workdir)
+        replicas = Replicas(
+            port=free_port(), replica_ports=[free_port() for _ in range(count)], logs=workdir, database_url=database_url
+        )
         for i, port in enumerate(replicas.replica_ports):
             command = [*server, "serve", "--bind", f"127.0.0.1:{port}", "--workers", str(workers)]
             replicas.processes.append(_start(command, env, workdir / f"replica-{i}.log", stack))
         for i, (port, process) in enumerate(zip(replicas.replica_ports, replicas.processes, strict=True)):
-            _wait_http(port, "/v1/results", process, workdir / f"replica-{i}.log")
+            _wait_http(port, "/readyz", process, workdir / f"replica-{i}.log")
         config = workdir / "haproxy.cfg"
         config.write_text(haproxy_config(replicas.port, replicas.replica_ports))
         balancer = _start([HAPROXY, "-f", str(config), "-db"], env, workdir / "haproxy.log", stack)

@@ -1,11 +1,16 @@
 """Separate service replicas over one PostgreSQL behind haproxy: nothing lost or duplicated, the
-public counters right on every replica, and every upload visible on every replica at once."""
+public counters right on every replica, and every change visible on every replica at once (no
+replica-local cache goes stale: they hold facts that never change, or are keyed by a change
+counter read from the database)."""
 
 from __future__ import annotations
 
 import json
 import math
+import os
 import shutil
+import subprocess
+import sys
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -73,3 +78,34 @@ def test_uploads_through_the_balancer_are_all_kept_once_and_seen_by_every_replic
             status, _, body = request(other, "GET", "/v1/results")
             assert json.loads(body)["results"][0]["id"] == new_id
             assert request(other, "GET", f"/v1/results/{new_id}")[0] == 200
+
+
+def test_no_replica_shows_a_stale_scoring_board(replicas: Replicas, interop_dir: Path, tmp_path: Path) -> None:
+    """The scoring page (cached per replica) changes on every replica as soon as one takes an upload."""
+    folder = tmp_path / "guidelines"
+    folder.mkdir()
+    for name in ("next.json", "2020.06.json", "2019.11.json", "working_materials/scoring.txt"):
+        (folder / Path(name).name).symlink_to(interop_dir / name)
+    env = {**os.environ, "DATABASE_URL": replicas.database_url}
+    done = subprocess.run(
+        [sys.executable, "-m", "webapp", "import-guidelines", str(folder)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    pages = {port: request(port, "GET", "/scoring") for port in replicas.replica_ports}
+    for port, (status, _, body) in pages.items():
+        assert status == 200, body[:500]
+        assert request(port, "GET", "/scoring")[2] == body, "the page changes with nothing changed"
+    guideline = json.loads((interop_dir / "next.json").read_text())
+    names = sorted(
+        test for cap in guideline["capabilities"].values() for test in cap.get("tests", {}) if "identity" in test
+    )
+    run = json.dumps({"cpid": "a-new-cloud", "duration_seconds": 5, "results": [{"name": n} for n in names]})
+    first, *others = replicas.replica_ports
+    assert request(first, "POST", "/v1/results/", run.encode())[0] == 201
+    for port in replicas.replica_ports:
+        assert request(port, "GET", "/scoring")[2] != pages[port][2], f"replica on {port} shows a stale board"
