@@ -26,9 +26,9 @@ WORKDIR /opt/tcup/src
 COPY pyproject.toml README.md ./
 COPY interop_model ./interop_model
 COPY tcup ./tcup
-# Only the runner's extra: no Flask, SQLAlchemy or pandas in this image (scoring/ and webapp/ are
-# not copied, so they are not installed either).
-RUN python -m pip install -c /opt/tcup/tempest-constraints.txt ".[tcup]" \
+# The base package is the runner: no Flask, SQLAlchemy or pandas in this image (scoring/ and
+# webapp/ are not copied, so they are not installed either).
+RUN python -m pip install -c /opt/tcup/tempest-constraints.txt . \
     && python -m pip check \
     && python -m compileall -q /opt/tcup/src
 

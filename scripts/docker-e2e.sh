@@ -72,7 +72,7 @@ docker build --network host --build-arg BASE_IMAGE=local/python:3.11 -t "$IMAGE"
 say "image built in $((SECONDS - t0)) s ($(docker image inspect -f '{{.Size}}' "$IMAGE" | awk '{printf "%.0f MB", $1/1e6}'))"
 [[ "$(docker run --rm --entrypoint id "$IMAGE" -u)" != 0 ]] || die "the image runs as root"
 if docker run --rm --entrypoint python "$IMAGE" -c "import flask" >/dev/null 2>&1; then
-    die "the image carries Flask (only the [tcup] extra belongs in it)"
+    die "the image carries Flask (only the base package, the runner, belongs in it)"
 fi
 
 # -- 3. self-check without any network ---------------------------------------------------------

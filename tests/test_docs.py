@@ -46,10 +46,13 @@ def test_every_command_has_help(path: str, command: click.Command) -> None:
             assert (param.help or "").strip(), f"`{path}` option {param.opts} has no help text"
 
 
+# each console script starts at a launcher that turns a missing extra into one line
+LAUNCHERS = {"tcup": "tcup.__main__", "tcup-score": "scoring.__main__", "tcup-server": "webapp.__main__"}
+
+
 def test_console_scripts_are_declared() -> None:
     text = (REPO / "pyproject.toml").read_text()
-    for script, spec in CLIS.items():
-        module = spec.split(":")[0]
+    for script, module in LAUNCHERS.items():
         assert f'{script} = "{module}:main"' in text
 
 

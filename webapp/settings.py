@@ -64,6 +64,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("AUTO_MIGRATE", True, "bring the database schema up to date when the app starts"),
     Setting("CORS_ORIGINS", [], "origins allowed to call the API from a browser"),
     Setting("DB_POOL_SIZE", 5, "connections kept per worker process (PostgreSQL)"),
+    Setting(
+        "TRUSTED_PROXIES",
+        0,
+        "reverse proxies in front of the service (TLS termination) whose X-Forwarded-For/-Proto/-Host to trust",
+    ),
+    Setting("REQUEST_LOG", True, "log one JSON line per request (request id, method, path, status, time) to stderr"),
     Setting("SQL_ECHO", False, "log every SQL statement (never enable in production: it logs tokens' hashes)"),
     Setting(
         "SCORING_WORKSHEET",

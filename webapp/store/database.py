@@ -11,14 +11,23 @@ are Alembic migrations in ``webapp/store/migrations``, run programmatically by
 
 from __future__ import annotations
 
+import functools
 import logging
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, text
-from sqlalchemy.exc import ArgumentError, DBAPIError, InternalError, NoSuchModuleError, OperationalError
+from sqlalchemy.exc import (
+    ArgumentError,
+    DBAPIError,
+    InternalError,
+    NoSuchModuleError,
+    OperationalError,
+    SQLAlchemyError,
+)
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
@@ -185,6 +194,32 @@ def head_revision() -> str | None:
     return ScriptDirectory.from_config(_alembic_config(None)).get_current_head()
 
 
+@functools.cache
+def _known_head() -> str | None:
+    return head_revision()  # the code's newest revision never changes while the process runs
+
+
+def readiness_problem(engine: Engine) -> str | None:
+    """None when the database answers and its schema is at the code's revision, else what is wrong.
+
+    One query (the Alembic version row): cheap enough for a readiness probe every few seconds.
+    """
+    try:
+        current = current_revision(engine)
+    except (SQLAlchemyError, OSError) as exc:
+        return f"the database does not answer ({type(exc).__name__})"
+    head = _known_head()
+    if current != head:
+        return f"the database schema is at {current}, the code needs {head}: run tcup-server init-db"
+    return None
+
+
+def watch_pool(engine: Engine, on_checkout: Callable[[], None], on_checkin: Callable[[], None]) -> None:
+    """Call ``on_checkout``/``on_checkin`` whenever a connection leaves or returns to the pool."""
+    event.listen(engine, "checkout", lambda *_args: on_checkout())
+    event.listen(engine, "checkin", lambda *_args: on_checkin())
+
+
 def upgrade_database(engine: Engine) -> str | None:
     """Run every pending migration; safe to call from several processes at once.
 
@@ -211,6 +246,8 @@ __all__ = [
     "head_revision",
     "make_engine",
     "open_database",
+    "readiness_problem",
     "safe_url",
     "upgrade_database",
+    "watch_pool",
 ]
