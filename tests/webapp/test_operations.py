@@ -198,16 +198,22 @@ def test_a_command_with_a_missing_metrics_folder_still_works(tmp_path: Path) -> 
     assert "database at revision" in done.stdout
 
 
-def test_behind_a_trusted_tls_proxy_links_and_logs_show_the_client(tmp_path: Path, request_lines: list[str]) -> None:
+def test_behind_a_trusted_tls_proxy_logs_show_the_client_and_links_stay_public(
+    tmp_path: Path, request_lines: list[str]
+) -> None:
     forwarded = {
         "X-Forwarded-Proto": "https",
-        "X-Forwarded-Host": "collector.example",
+        "X-Forwarded-Host": "attacker.example",
         "X-Forwarded-For": "203.0.113.7",
     }
     body = v1_body(["tempest.api.a.T.test_1"])
     direct = make_app(f"sqlite:///{tmp_path}/a.sqlite").test_client().post("/v1/results/", data=body, headers=forwarded)
-    assert direct.get_json()["url"].startswith("http://localhost/")  # not trusted by default
-    proxied = make_app(f"sqlite:///{tmp_path}/b.sqlite", TRUSTED_PROXIES=1).test_client()
+    assert direct.get_json()["url"].startswith("/results/")  # no PUBLIC_URL: relative, never the Host
+    assert json.loads(request_lines[-1])["remote"] != "203.0.113.7"  # not trusted by default
+    proxied = make_app(
+        f"sqlite:///{tmp_path}/b.sqlite", TRUSTED_PROXIES=1, PUBLIC_URL="https://collector.example"
+    ).test_client()
     answer = proxied.post("/v1/results/", data=body, headers=forwarded)
+    # links come from PUBLIC_URL even behind a trusted proxy; the log shows the client's address
     assert answer.get_json()["url"].startswith("https://collector.example/results/")
     assert json.loads(request_lines[-1])["remote"] == "203.0.113.7"
