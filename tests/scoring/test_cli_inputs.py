@@ -78,10 +78,11 @@ def commands(materials: Path, interop: Path, runs: Path, board: Path) -> dict[st
         "draft --out",
     ],
 )
-@pytest.mark.parametrize("path", ["/nonexistent/dir/x.out", "/dev/full"])
+@pytest.mark.parametrize("where", ["missing folder", "/dev/full"])
 def test_an_output_path_that_cannot_be_written_is_one_line(
-    option: str, path: str, materials: Path, interop_dir: Path, results_dir: Path, board: Path
+    option: str, where: str, materials: Path, interop_dir: Path, results_dir: Path, board: Path, tmp_path: Path
 ) -> None:
+    path = str(tmp_path / "no" / "such" / "dir" / "x.out") if where == "missing folder" else where
     if path == "/dev/full" and not Path(path).exists():
         pytest.skip("/dev/full is absent")
     args = commands(materials, interop_dir, results_dir, board)[option](path)

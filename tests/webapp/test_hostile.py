@@ -273,3 +273,17 @@ def test_a_bad_or_unreachable_database_url_is_one_line(url: str, args: list[str]
     assert "Traceback" not in done.stderr and "secret-pw" not in done.stderr + done.stdout
     lines = [line for line in done.stderr.strip().splitlines() if line.startswith("Error: ")]
     assert len(lines) == 1 and "(fix: " in lines[0], done.stderr
+
+
+def test_a_pool_with_no_free_connection_is_a_503(tmp_path: Path) -> None:
+    from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+    app = make_app(f"sqlite:///{tmp_path}/p.sqlite")
+
+    def busy() -> None:
+        raise PoolTimeout("QueuePool limit of size 5 overflow 5 reached, connection timed out, timeout 30.00")
+
+    app.add_url_rule("/v1/busy", view_func=busy, methods=["POST"])
+    error = assert_error(app.test_client().post("/v1/busy"), 503)
+    assert "QueuePool" not in json.dumps(error)
+    database(app).engine.dispose()

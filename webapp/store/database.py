@@ -28,6 +28,7 @@ from sqlalchemy.exc import (
     OperationalError,
     SQLAlchemyError,
 )
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
@@ -152,6 +153,11 @@ def describe_failure(exc: BaseException, *, url: str | None = None, opening: boo
         return (
             "DATABASE_URL is not a database URL the service can open (fix: set it to "
             "sqlite:////absolute/path.sqlite or postgresql://user@host/db)"
+        )
+    if isinstance(exc, PoolTimeout):  # every pooled connection busy for the pool's whole timeout
+        return (
+            f"{where} is busy: no pooled connection came free in time (fix: raise DB_POOL_SIZE towards "
+            "serve --threads, within the server's max_connections)"
         )
     if not isinstance(exc, OperationalError | InternalError) and not (
         isinstance(exc, DBAPIError) and exc.connection_invalidated
