@@ -17,7 +17,7 @@ from tcup.errors import TcupError
 def _self_check(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
     if not value or ctx.resilient_parsing:
         return
-    from tcup.self_check import self_check_command
+    from tcup.commands.self_check import self_check_command
 
     ctx.exit(ctx.invoke(self_check_command) or 0)
 

@@ -26,8 +26,8 @@ from interop_model.compliance import ComplianceReport
 from interop_model.results import RunReport
 from interop_model.wire import dumps_extended, dumps_v1, to_v1_document
 from tcup.credentials import redact_text
+from tcup.resolution import Match, Resolution
 from tcup.subunit_reader import V2_SIGNATURE, copy_redacted
-from tcup.test_list import Match, Resolution
 
 __all__ = [
     "ComplianceSection",

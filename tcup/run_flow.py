@@ -1,5 +1,5 @@
 """``tcup run`` as an importable function: credentials -> discovery -> tempest.conf -> selection ->
-stestr -> outputs -> compliance. The click command in :mod:`tcup.run_command` only parses options.
+stestr -> outputs -> compliance. The click command in :mod:`tcup.commands.run` only parses options.
 
 Whatever happens once Tempest has started (test failures, a dying cloud, Ctrl-C), every output file
 is written from what finished, and secrets are scrubbed from the output folder before returning.
@@ -35,12 +35,12 @@ from tcup.reporting import (
     write_json,
     write_run_documents,
 )
+from tcup.resolution import Resolution, resolve_entries, select_entries
 from tcup.runner import RunOutcome, run_tests, select_by_regex, workspace_dir
 from tcup.subunit_reader import ResultListener, expand_class_results
 from tcup.tempest_config import TempestFiles, count_members, persona_roles, plan_accounts, write_tempest_files
 from tcup.tempest_env import TempestEnv, find_tempest
 from tcup.test_index import TempestInstall, TestIndex, load_test_index, probe_install
-from tcup.test_list import Resolution, resolve_entries, select_entries
 
 __all__ = ["GuidelineTarget", "RunResult", "Selection", "extra_cloud_account", "run_interop"]
 

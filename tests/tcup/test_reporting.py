@@ -23,9 +23,9 @@ from tcup.reporting import (
     scrub_outputs,
     write_run_documents,
 )
+from tcup.resolution import resolve_entries, select_entries
 from tcup.subunit_reader import read_results_file
 from tcup.test_index import TempestInstall, TestIndex
-from tcup.test_list import resolve_entries, select_entries
 from tests.tcup.subunit_streams import stream_bytes
 
 SECRET = "pa55-w0rd-xyz"

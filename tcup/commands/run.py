@@ -13,13 +13,13 @@ import click
 from rich.console import Console
 
 from interop_model.guidelines import parse_statuses
+from tcup.commands.list_tests import guidelines_dir_option, read_guideline, server_option
+from tcup.commands.progress import RunProgress, make_console
+from tcup.commands.upload import CommandError, load_signing_key, upload_file
 from tcup.credentials import read_accounts_file, resolve_credentials
 from tcup.errors import TcupError
-from tcup.list_tests import guidelines_dir_option, read_guideline, server_option
-from tcup.progress import RunProgress, make_console
 from tcup.reporting import counts_line, print_compliance
 from tcup.run_flow import GuidelineTarget, RunResult, Selection, extra_cloud_account, run_interop
-from tcup.upload_command import CommandError, load_signing_key, upload_file
 
 __all__ = ["credential_options", "credentials_from_options", "run_command"]
 

@@ -9,8 +9,8 @@ import click
 
 from interop_model.guidelines import Guideline, parse_statuses
 from tcup.guideline_source import GuidelineLocation, load_guideline
+from tcup.resolution import Match, resolve_entries, select_entries
 from tcup.test_index import load_test_index
-from tcup.test_list import Match, resolve_entries, select_entries
 
 guideline_option = click.option(
     "--guideline",

@@ -26,9 +26,9 @@ from interop_model.wire import (
     loads_v1,
     to_v1_document,
 )
+from tcup.commands.progress import make_console
 from tcup.discovery import cpid_from_url
 from tcup.errors import TcupError, UploadError
-from tcup.progress import make_console
 from tcup.signing import load_private_key, public_key_line, self_signature
 from tcup.subunit_reader import read_results_file
 from tcup.uploader import UploadReceipt, upload_extended, upload_run
