@@ -29,10 +29,10 @@ class _Timeline(testtools.StreamResult):
         self.workers: dict[str, list[tuple[Any, str]]] = {}
         self._started: dict[tuple[str, str], Any] = {}
 
-    def status(
+    def status(  # type: ignore[override]
         self,
         test_id: str | None = None,
-        test_status: str | None = None,  # type: ignore[override]
+        test_status: str | None = None,
         test_tags: set[str] | None = None,
         timestamp: Any = None,
         route_code: str | None = None,

@@ -84,10 +84,10 @@ class _Collector(testtools.StreamResult):
     def stopTestRun(self) -> None:  # noqa: N802
         self._to_dict.stopTestRun()
 
-    def status(
+    def status(  # type: ignore[override]
         self,
         test_id: str | None = None,
-        test_status: str | None = None,  # type: ignore[override]
+        test_status: str | None = None,
         **kwargs: Any,
     ) -> None:
         if test_id and test_status == "inprogress" and test_id not in self._started:
