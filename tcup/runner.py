@@ -190,6 +190,12 @@ def run_tests(
             command += ["--worker-file", str(worker_file)]
         LOG.info("running %s in %s", " ".join(command), workspace)
         stderr = stack.enter_context(open(stderr_path, "wb"))
+        # NOTE: stestr says little on stderr when all goes well; the log still says what ran and how
+        stderr.write(
+            f"tcup: {' '.join(command)}\ntcup: in {workspace}, {len(test_ids)} tests, {concurrency} workers, "
+            f"{threads} classes at once per worker\n".encode()
+        )
+        stderr.flush()
         sink = stack.enter_context(open(subunit_path, "wb"))
         try:
             proc = subprocess.Popen(
@@ -217,6 +223,10 @@ def run_tests(
                 proc.wait()
             if proc.stdout is not None:
                 proc.stdout.close()
+        stderr.write(
+            f"tcup: stestr exit status {returncode}{' (interrupted)' if stopper.interrupted else ''}; "
+            f"{len(read.results)} results, {len(read.incomplete)} unfinished\n".encode()
+        )
         prune_repository(workspace)
         if balance and read.results:
             remember_costs(workspace, subunit_path)
