@@ -66,6 +66,9 @@ def cli(verbose: int) -> None:
     """
     level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    if verbose == 0:
+        # NOTE: keystoneauth warns before every failed login; tcup's own error line says it better
+        logging.getLogger("keystoneauth").setLevel(logging.ERROR)
 
 
 def _register() -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import click
 
+from tcup.commands.accounts import accounts_command
 from tcup.commands.list_tests import check_guideline_command, list_tests_command
 from tcup.commands.run import run_command
 from tcup.commands.self_check import self_check_command
@@ -21,6 +22,7 @@ COMMANDS: list[click.Command] = [
     devcloud_group,
     install_tempest_command,
     run_command,
+    accounts_command,
     upload_command,
     upload_subunit_command,
     sign_command,
