@@ -9,12 +9,12 @@ from __future__ import annotations
 import click
 
 from tcup.commands.accounts import accounts_command
+from tcup.commands.devcloud import devcloud_group
 from tcup.commands.list_tests import check_guideline_command, list_tests_command
 from tcup.commands.run import run_command
 from tcup.commands.self_check import self_check_command
 from tcup.commands.tempest import install_tempest_command
 from tcup.commands.upload import sign_command, upload_command, upload_subunit_command
-from tcup.devcloud.cli import devcloud_group
 
 COMMANDS: list[click.Command] = [
     list_tests_command,
