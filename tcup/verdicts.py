@@ -86,6 +86,7 @@ class TestRow:
     action: str
     outcome: str | None
     passed_by_name: bool
+    flagged: bool = False
     exemption: Exemption | None = None
 
     def to_dict(self) -> dict[str, Any]:
@@ -98,6 +99,7 @@ class TestRow:
             "state": self.state.value,
             "outcome": self.outcome,
             "passed_by_name": self.passed_by_name,
+            "flagged": self.flagged,
             "detail": self.detail,
             "action": self.action,
         }
@@ -207,6 +209,7 @@ def _classify(
             action=action,
             outcome=t.outcome,
             passed_by_name=t.passed_by_name,
+            flagged=t.flagged,
             exemption=used,
         )
 

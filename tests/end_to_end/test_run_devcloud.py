@@ -162,3 +162,27 @@ def test_object_target_is_compliant_non_admin(
     (test_id,) = [i for i, m in metas.items() if (m.get("guideline"), m.get("target")) == ("2020.06.json", "object")]
     full = loads_extended(requests.get(f"{collector.url}/v2/runs/{test_id}", headers=headers, timeout=10).content)
     assert full.selection is not None and full.selection.target == "object"
+
+
+def test_format_json_prints_compliance_json(
+    devcloud: DevcloudHandle, tempest_python: str, interop_dir: Path, tmp_path: Path, interop_run: object
+) -> None:
+    from tests.end_to_end.conftest import selection_args
+
+    output = tmp_path / "json"
+    proc = tcup(
+        "run",
+        *selection_args(interop_dir, ("identity-v3-tokens-create",)),
+        "--accounts-file",
+        str(devcloud.accounts_yaml),
+        "--output",
+        str(output),
+        "--no-progress",
+        "--format",
+        "json",
+        env=tcup_env(devcloud, tempest_python),
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert json.loads(proc.stdout) == json.loads((output / "compliance.json").read_text())
+    (report,) = json.loads(proc.stdout)["reports"]
+    assert report["verdicts"]["tcup"] == "YES" and report["judged_capabilities"] == ["identity-v3-tokens-create"]

@@ -40,7 +40,7 @@ def serve(script: Script) -> Iterator[Script]:
         def do_POST(self) -> None:  # noqa: N802
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length)
-            script.requests.append(Recorded("POST", self.path, dict(self.headers.items()), body))
+            script.requests.append(Recorded(self.command, self.path, dict(self.headers.items()), body))
             index = min(len(script.requests) - 1, len(script.answers) - 1)
             status, payload = script.answers[index]
             data = json.dumps(payload).encode() if not isinstance(payload, bytes) else payload
@@ -59,6 +59,8 @@ def serve(script: Script) -> Iterator[Script]:
                     time.sleep(script.trickle)
             except OSError:
                 pass  # the client gave up
+
+        do_GET = do_POST  # noqa: N815
 
         def log_message(self, *args: object) -> None:
             pass
