@@ -167,7 +167,7 @@ def upload_file(
             console.print(
                 f"Set the run's meta: guideline {meta['guideline']}, target {meta['target']}", highlight=False
             )
-        else:
+        elif key is not None:  # NOTE: an anonymous run has no owner who could set them
             console.print(
                 f"[dim]The run's meta guideline/target are not set (owner only): pass --token, or set them on the "
                 f"run's page ({meta['guideline']}, {meta['target']}).[/]",
