@@ -39,12 +39,12 @@ from tcup.reporting import (
 from tcup.resolution import Resolution, resolve_entries, select_entries
 from tcup.runner import RunOutcome, run_tests, select_by_regex, workspace_dir
 from tcup.subunit_reader import ResultListener, expand_class_results
-from tcup.tempest_config import TempestFiles, count_members, persona_roles, plan_accounts, write_tempest_files
+from tcup.tempest_config import TempestFiles, count_members, plan_accounts, write_tempest_files
 from tcup.tempest_env import TempestEnv, find_tempest
 from tcup.test_index import TempestInstall, TestIndex, load_test_index, probe_install
 from tcup.verdicts import judge_section
 
-__all__ = ["GuidelineTarget", "RunResult", "Selection", "extra_cloud_account", "run_interop"]
+__all__ = ["GuidelineTarget", "RunResult", "Selection", "run_interop"]
 
 LOG = logging.getLogger(__name__)
 DEFAULT_IO_THREADS = 4
@@ -100,20 +100,6 @@ class RunResult:
             counts = self.run.counts()
             return counts["fail"] + counts["uxsuccess"] == 0 and not self.outcome.read.incomplete
         return all(s.verdict.tcup_compliant for s in self.sections)
-
-
-def extra_cloud_account(creds: CloudCredentials, *, timeout: float = 20.0) -> TestAccount:
-    """A further Tempest account from a clouds.yaml entry; its roles come from a login."""
-    facts = discover_cloud(creds, timeout=timeout, probe=False)
-    if not creds.username or not (creds.project_name or facts.project_name):
-        raise TcupError(f"the extra account from {creds.source} needs a user and a project name")
-    return TestAccount(
-        username=creds.username,
-        password=creds.password,
-        project_name=creds.project_name or facts.project_name or "",
-        domain_name=creds.user_domain_name or "Default",
-        roles=persona_roles(facts.roles),
-    )
 
 
 def expand_capabilities(

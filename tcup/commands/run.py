@@ -14,6 +14,7 @@ import click
 from rich.console import Console
 
 from interop_model.guidelines import parse_statuses
+from tcup.accounts_file import account_from_cloud
 from tcup.commands.list_tests import guidelines_dir_option, read_guideline, server_option
 from tcup.commands.progress import RunProgress, make_console
 from tcup.commands.report_view import print_compliance
@@ -22,7 +23,7 @@ from tcup.credentials import read_accounts_file, resolve_credentials
 from tcup.exemptions import load_exemptions
 from tcup.http_client import DEFAULT_DEADLINE
 from tcup.reporting import FILE_ROLES, counts_line
-from tcup.run_flow import GuidelineTarget, RunResult, Selection, extra_cloud_account, run_interop
+from tcup.run_flow import GuidelineTarget, RunResult, Selection, run_interop
 
 __all__ = ["credential_options", "credentials_from_options", "run_command"]
 
@@ -249,7 +250,7 @@ def run_command(**options: Any) -> int:
     creds = credentials_from_options(options)
     extra = list(read_accounts_file(options["accounts_file"])) if options["accounts_file"] else []
     for name in options["extra_cloud"]:
-        extra.append(extra_cloud_account(resolve_credentials(cloud=name, config_file=clouds_file)))
+        extra.append(account_from_cloud(name, config_file=clouds_file))
     if options["sign_key"] and not options["upload_url"]:
         raise click.UsageError("--sign signs an upload: add --upload URL (or later: tcup upload FILE --sign KEY)")
     if options["upload_extended"] and not (options["sign_key"] and options["upload_url"]):
