@@ -186,3 +186,34 @@ def test_format_json_prints_compliance_json(
     assert json.loads(proc.stdout) == json.loads((output / "compliance.json").read_text())
     (report,) = json.loads(proc.stdout)["reports"]
     assert report["verdicts"]["tcup"] == "YES" and report["judged_capabilities"] == ["identity-v3-tokens-create"]
+
+
+def test_one_account_names_what_is_missing_and_never_calls_it_a_failure(
+    devcloud: DevcloudHandle, tempest_python: str, interop_dir: Path, tmp_path: Path
+) -> None:
+    """With the demo user alone, the object target cannot pass: the tests that need a second
+    project's user or the ResellerAdmin role are `needs-accounts`, none is `failed`, and the exit
+    status is 1 (not compliant), not 2."""
+    output = tmp_path / "one"
+    proc = tcup(
+        "run",
+        "-g",
+        "2020.06",
+        "--guidelines-dir",
+        str(interop_dir),
+        "--target",
+        "object",
+        "--output",
+        str(output),
+        "--no-progress",
+        env=tcup_env(devcloud, tempest_python),
+    )
+    assert proc.returncode == 1, proc.stderr[-3000:]
+    (report,) = json.loads((output / "compliance.json").read_text())["reports"]
+    states = report["required_states"]
+    assert states["needs-accounts"] > 0 and states["failed"] == 0 and states["skipped"] == 0, states
+    needs = {row["detail"] for row in report["not_passed"]}
+    assert "needs a user with the ResellerAdmin role" in needs
+    quotas = {c["name"]: c for c in report["capabilities"]}["objectstore-account-quotas"]
+    assert quotas["failed"] == 0 and quotas["needs-accounts"] == quotas["total"] - quotas["passed"] > 0
+    assert "needs-accounts" in proc.stdout and "tcup accounts" in proc.stdout
