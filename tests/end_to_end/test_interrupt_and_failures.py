@@ -69,9 +69,15 @@ def _objectstore_run_past(
 
 
 def test_sigint_mid_run_leaves_partial_results(
-    devcloud: DevcloudHandle, tempest_python: str, interop_dir: Path, tmp_path: Path, interop_run: object
+    devcloud: DevcloudHandle,
+    tempest_python: str,
+    interop_dir: Path,
+    tmp_path: Path,
+    interop_run: object,
+    one_account_run: object,
 ) -> None:
-    # interop_run: the full run must happen before this one leaves Tempest's resources behind
+    # interop_run, object_target_run, one_account_run: the full runs happen before this one leaves
+    # Tempest's resources behind
     output = tmp_path / "out"
     proc = _objectstore_run_past(devcloud, tempest_python, interop_dir, output)
     os.kill(proc.pid, signal.SIGINT)

@@ -87,7 +87,13 @@ def test_results_reached_the_collector(interop_run: tuple[Any, Path], collector:
     assert "Uploaded refstack.json" in proc.stdout and "Uploaded run.json" in proc.stdout
     headers = {"Authorization": f"Bearer {collector.token}"}
     listing = requests.get(f"{collector.url}/v1/results?signed=true", headers=headers, timeout=10).json()
-    (item,) = listing["results"]
+    # NOTE: the object-target run, uploaded with --token, carries meta target=object; this one has none
+    (item,) = [
+        i
+        for i in listing["results"]
+        if "target"
+        not in requests.get(f"{collector.url}/v1/results/{i['id']}/meta", headers=headers, timeout=10).json()
+    ]
     detail = requests.get(f"{collector.url}/v1/results/{item['id']}", headers=headers, timeout=10).json()
     assert len(detail["results"]) == 82 and SKIPPED not in detail["results"]
     assert detail["cpid"] == json.loads((output / "refstack.json").read_text())["cpid"]
@@ -108,60 +114,6 @@ def test_no_secret_in_any_output_or_log(
         for secret in secrets:
             assert secret.encode() not in data, f"a password is in {where}"
         assert not TOKEN_PATTERN.search(data), f"a Keystone token is in {where}"
-
-
-def test_object_target_is_compliant_non_admin(
-    devcloud: DevcloudHandle,
-    tempest_python: str,
-    interop_dir: Path,
-    collector: Collector,
-    tmp_path: Path,
-    interop_run: object,
-) -> None:
-    """The whole object target of 2020.06, chosen by version name, non-admin with the devcloud's
-    accounts file: YES, exit 0; the upload carries its selection and, with the owner's token, its meta."""
-    output = tmp_path / "object"
-    env = tcup_env(devcloud, tempest_python, TCUP_KEY_PASSPHRASE=collector.passphrase)
-    proc = tcup(
-        "run",
-        "--guideline",
-        "2020.06",
-        "--guidelines-dir",
-        str(interop_dir),
-        "--target",
-        "object",
-        "--accounts-file",
-        str(devcloud.accounts_yaml),
-        "--output",
-        str(output),
-        "--no-progress",
-        "--upload",
-        collector.url,
-        "--sign",
-        str(collector.key_file),
-        "--extended",
-        "--token",
-        collector.token,
-        "-y",
-        env=env,
-    )
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    assert "Verdict: YES" in proc.stdout
-    (report,) = json.loads((output / "compliance.json").read_text())["reports"]
-    assert report["target"] == "object" and report["verdicts"]["tcup"] == "YES"
-    assert report["judged_capabilities"] is None  # the whole target
-    states = report["required_states"]
-    assert states["failed"] == states["skipped"] == states["needs-accounts"] == states["missing"] == 0
-    assert [e["test"] for e in report["exemptions"]] == [SKIPPED]
-    headers = {"Authorization": f"Bearer {collector.token}"}
-    listing = requests.get(f"{collector.url}/v1/results?signed=true", headers=headers, timeout=10).json()
-    metas = {
-        item["id"]: requests.get(f"{collector.url}/v1/results/{item['id']}/meta", headers=headers, timeout=10).json()
-        for item in listing["results"]
-    }
-    (test_id,) = [i for i, m in metas.items() if (m.get("guideline"), m.get("target")) == ("2020.06.json", "object")]
-    full = loads_extended(requests.get(f"{collector.url}/v2/runs/{test_id}", headers=headers, timeout=10).content)
-    assert full.selection is not None and full.selection.target == "object"
 
 
 def test_format_json_prints_compliance_json(
@@ -188,26 +140,34 @@ def test_format_json_prints_compliance_json(
     assert report["verdicts"]["tcup"] == "YES" and report["judged_capabilities"] == ["identity-v3-tokens-create"]
 
 
-def test_one_account_names_what_is_missing_and_never_calls_it_a_failure(
-    devcloud: DevcloudHandle, tempest_python: str, interop_dir: Path, tmp_path: Path
-) -> None:
+def test_object_target_is_compliant_non_admin(object_target_run: tuple[Any, Path], collector: Collector) -> None:
+    """The whole object target of 2020.06, chosen by version name, non-admin with the devcloud's
+    accounts file: YES, exit 0; the upload carries its selection and, with the owner's token, its meta."""
+    proc, output = object_target_run
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert "Verdict: YES" in proc.stdout
+    (report,) = json.loads((output / "compliance.json").read_text())["reports"]
+    assert report["target"] == "object" and report["verdicts"]["tcup"] == "YES"
+    assert report["judged_capabilities"] is None  # the whole target
+    states = report["required_states"]
+    assert states["failed"] == states["skipped"] == states["needs-accounts"] == states["missing"] == 0
+    assert [e["test"] for e in report["exemptions"]] == [SKIPPED]
+    headers = {"Authorization": f"Bearer {collector.token}"}
+    listing = requests.get(f"{collector.url}/v1/results?signed=true", headers=headers, timeout=10).json()
+    metas = {
+        item["id"]: requests.get(f"{collector.url}/v1/results/{item['id']}/meta", headers=headers, timeout=10).json()
+        for item in listing["results"]
+    }
+    (test_id,) = [i for i, m in metas.items() if (m.get("guideline"), m.get("target")) == ("2020.06.json", "object")]
+    full = loads_extended(requests.get(f"{collector.url}/v2/runs/{test_id}", headers=headers, timeout=10).content)
+    assert full.selection is not None and full.selection.target == "object"
+
+
+def test_one_account_names_what_is_missing_and_never_calls_it_a_failure(one_account_run: tuple[Any, Path]) -> None:
     """With the demo user alone, the object target cannot pass: the tests that need a second
     project's user or the ResellerAdmin role are `needs-accounts`, none is `failed`, and the exit
     status is 1 (not compliant), not 2."""
-    output = tmp_path / "one"
-    proc = tcup(
-        "run",
-        "-g",
-        "2020.06",
-        "--guidelines-dir",
-        str(interop_dir),
-        "--target",
-        "object",
-        "--output",
-        str(output),
-        "--no-progress",
-        env=tcup_env(devcloud, tempest_python),
-    )
+    proc, output = one_account_run
     assert proc.returncode == 1, proc.stderr[-3000:]
     (report,) = json.loads((output / "compliance.json").read_text())["reports"]
     states = report["required_states"]
