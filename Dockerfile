@@ -1,9 +1,12 @@
 # tcup: run the OpenStack interop tests against a cloud, report compliance, upload the results.
 #
 #   docker build -t tcup .
-#   docker run --rm --network host -e OS_AUTH_URL=... -e OS_USERNAME=... -e OS_PASSWORD=... \
-#       -e OS_PROJECT_NAME=... -v "$PWD/out:/out" tcup run --guideline 2020.06 --target platform --output /out
-#   docker run --rm --network none tcup self-check
+#   mkdir -p out
+#   docker run --rm --network host --user "$(id -u):$(id -g)" \
+#       -e OS_AUTH_URL=... -e OS_USERNAME=... -e OS_PASSWORD -e OS_PROJECT_NAME=... \
+#       -v "$PWD/accounts.yaml:/run/tcup/accounts.yaml:ro" -v "$PWD/out:/out" \
+#       tcup run --guideline 2020.06 --target platform --accounts-file /run/tcup/accounts.yaml --output /out
+#   docker run --rm --network none tcup --self-check
 #
 # A normal Dockerfile for users (python:3.11-slim from Docker Hub) that also builds on a machine
 # without Docker Hub: CI passes --build-arg BASE_IMAGE=local/python:3.11. No "# syntax=" line, which

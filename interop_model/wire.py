@@ -30,7 +30,7 @@ from uuid import UUID
 
 from interop_model.errors import InvalidJson, InvalidRunDocument, excerpt
 from interop_model.jsontext import parse_json
-from interop_model.results import CaseResult, Outcome, Provenance, RunReport
+from interop_model.results import CaseResult, Outcome, Provenance, RunReport, RunSelection
 
 EXTENDED_SCHEMA = "tcup.run/1"
 V1_KEYS = ("cpid", "duration_seconds", "results")
@@ -154,13 +154,23 @@ def to_extended_document(run: RunReport) -> dict[str, Any]:
     p = run.provenance
     provenance: dict[str, Any] = {k: getattr(p, k) for k in _PROVENANCE_KEYS if getattr(p, k) is not None}
     provenance["plugins"] = [{"name": n, "version": v} for n, v in p.plugins]
-    return {
+    doc: dict[str, Any] = {
         "schema": EXTENDED_SCHEMA,
         "cpid": run.cpid,
         "duration_seconds": run.duration_seconds,
         "provenance": provenance,
         "results": results,
     }
+    if run.selection is not None:
+        s = run.selection
+        doc["selection"] = {
+            "guideline": s.guideline,
+            "target": s.target,
+            "capability_globs": list(s.capability_globs),
+            "capabilities": list(s.capabilities),
+            "statuses": list(s.statuses),
+        }
+    return doc
 
 
 def from_extended_document(
@@ -171,13 +181,19 @@ def from_extended_document(
     :param max_results: refuse a document of more results than this (None: no bound).
     :param max_name_length: refuse a test name longer than this many characters.
     """
-    problems = _check_top(doc, allowed=("schema", "provenance", *V1_KEYS), what="run", max_results=max_results)
+    problems = _check_top(
+        doc, allowed=("schema", "provenance", "selection", *V1_KEYS), what="run", max_results=max_results
+    )
     if isinstance(doc, dict) and doc.get("schema") != EXTENDED_SCHEMA:
         problems.append(f"'schema' must be {EXTENDED_SCHEMA!r}, not {excerpt(doc.get('schema'))}")
     provenance = Provenance()
     if isinstance(doc, dict):
         provenance, prov_problems = _read_provenance(doc.get("provenance", {}))
         problems.extend(prov_problems)
+    selection = None
+    if isinstance(doc, dict) and doc.get("selection") is not None:
+        selection, sel_problems = _read_selection(doc["selection"])
+        problems.extend(sel_problems)
     cases: list[CaseResult] = []
     items = doc.get("results") if isinstance(doc, dict) else None
     if not isinstance(items, list) or _too_many(items, max_results):
@@ -191,7 +207,11 @@ def from_extended_document(
         raise InvalidRunDocument(problems, what="extended run document")
     assert isinstance(doc, dict)
     return RunReport(
-        cpid=doc["cpid"], duration_seconds=doc["duration_seconds"], results=tuple(cases), provenance=provenance
+        cpid=doc["cpid"],
+        duration_seconds=doc["duration_seconds"],
+        results=tuple(cases),
+        provenance=provenance,
+        selection=selection,
     )
 
 
@@ -370,3 +390,32 @@ def _read_provenance(raw: object) -> tuple[Provenance, list[str]]:
         else:
             problems.append(f"provenance: unknown key {excerpt(key)}")
     return Provenance(**values), problems
+
+
+_SELECTION_LISTS = ("capability_globs", "capabilities", "statuses")
+
+
+def _read_selection(raw: object) -> tuple[RunSelection | None, list[str]]:
+    """The optional ``selection`` of an extended document: what the run chose to test."""
+    if not isinstance(raw, dict):
+        return None, ["'selection' must be an object"]
+    problems = [f"selection: unknown key {k!r}" for k in raw if k not in ("guideline", "target", *_SELECTION_LISTS)]
+    for key in ("guideline", "target"):
+        if not isinstance(raw.get(key), str) or not raw[key]:
+            problems.append(f"selection.{key}: must be non-empty text")
+    lists: dict[str, tuple[str, ...]] = {}
+    for key in _SELECTION_LISTS:
+        value = raw.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            problems.append(f"selection.{key}: must be a list of text")
+        else:
+            lists[key] = tuple(value)
+    if problems:
+        return None, problems
+    return RunSelection(
+        guideline=raw["guideline"],
+        target=raw["target"],
+        capability_globs=lists["capability_globs"],
+        capabilities=lists["capabilities"],
+        statuses=lists.get("statuses") or ("required",),
+    ), []

@@ -113,3 +113,25 @@ def test_the_citation_check_has_teeth(tmp_path: Path) -> None:
     assert FOREIGN_CITATION.search("by alias (" + "REFERENCE" + "\n§2.3)")
     assert FOREIGN_CITATION.search("# see " + "STYLE" + "\n# §4.10")
     assert not FOREIGN_CITATION.search("the REFERENCE implementation, section 3")
+
+
+def test_runner_report_exit_statuses_and_options_are_documented() -> None:
+    """The README says what `tcup run` exits with, what each test state means, and the runner's options."""
+    readme = (REPO / "README.md").read_text()
+    from tcup.cli import cli
+    from tcup.verdicts import STATES
+
+    for state in STATES:
+        assert f"| `{state.value}` |" in readme, f"README does not explain the state {state.value}"
+    for status in ("| 0 |", "| 1 |", "| 2 |", "| 130 |"):
+        assert status in readme
+    for command, options in {
+        "run": ("--format", "--exemptions", "--environment", "--timeout", "--token", "--accounts-file"),
+        "upload": ("--timeout",),
+        "accounts": ("--from-cloud", "--force", "--os-client-config-file"),
+    }.items():
+        assert f"tcup {command}" in readme
+        known = {o for p in cli.commands[command].params for o in getattr(p, "opts", [])}
+        for option in options:
+            assert option in known and option in readme, f"tcup {command} {option}"
+    assert "Idempotency-Key" in readme and "tcup/data/exemptions.yaml" in readme

@@ -263,3 +263,21 @@ def test_problems_quote_a_bounded_excerpt_of_bad_values() -> None:
         from_v1_document(doc)
     assert len(info.value.problems) == 3
     assert all(len(p) < 300 for p in info.value.problems), [len(p) for p in info.value.problems]
+
+
+def test_extended_selection_round_trips_and_is_optional() -> None:
+    from interop_model.results import RunSelection
+    from interop_model.wire import dumps_extended, loads_extended, to_extended_document
+
+    selection = RunSelection(
+        guideline="2020.06", target="object", capability_globs=("objectstore-*",), capabilities=("a", "b")
+    )
+    run = RunReport(cpid="c", duration_seconds=1, selection=selection)
+    assert loads_extended(dumps_extended(run)) == run
+    assert to_extended_document(run)["selection"]["capabilities"] == ["a", "b"]
+    assert "selection" not in to_extended_document(RunReport(cpid="c", duration_seconds=1))
+    doc = to_extended_document(run)
+    doc["selection"] = {"guideline": "", "target": 3, "capabilities": "a", "zzz": 1}
+    with pytest.raises(InvalidRunDocument) as info:
+        loads_extended(json.dumps(doc))
+    assert len(info.value.problems) == 4
