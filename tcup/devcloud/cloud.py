@@ -330,7 +330,7 @@ def _provision_platform(
 ) -> dict[str, Any]:
     """Create the image, flavors, volume type and networks (skipped when the recorded plan is unchanged)."""
     marker = ctx.layout.service_dir("nova") / "provisioned.json"
-    plan = {"networks": [asdict(n) for n in networks], "flavors": platform.FLAVORS, "image": platform.IMAGE_NAME}
+    plan = {"networks": [asdict(n) for n in networks], "flavors": platform.FLAVORS, "images": platform.IMAGE_NAMES}
     if marker.is_file():
         recorded = json.loads(marker.read_text())
         if recorded.get("plan") == json.loads(json.dumps(plan)):

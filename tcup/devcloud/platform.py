@@ -8,8 +8,8 @@ Cinder's API (uwsgi), scheduler and volume service (fake back end). The helper m
 ``tcup/devcloud/data`` into ``state/python``, with an entry-point file that registers the
 mechanism driver with Neutron.
 
-Provisioning, as admin and find-or-create (so a kept state is left as it is): a public tiny raw
-image, two flavors, a volume type, a shared external network with a subnet, and for each test
+Provisioning, as admin and find-or-create (so a kept state is left as it is): two public tiny
+raw images, two flavors, a volume type, a shared external network with a subnet, and for each test
 project its own network, subnet and router (gateway on the external network), which
 accounts.yaml lists so that Tempest needs neither admin nor dynamic credentials.
 """
@@ -43,7 +43,7 @@ from tcup.errors import DevcloudError
 __all__ = [
     "BACKING_SERVICES",
     "FLAVORS",
-    "IMAGE_NAME",
+    "IMAGE_NAMES",
     "PLATFORM_SERVICE_USERS",
     "VOLUME_TYPE",
     "ProjectNetwork",
@@ -61,7 +61,8 @@ __all__ = [
 
 BACKING_SERVICES = ("mariadb", "epmd", "rabbitmq")
 PLATFORM_SERVICE_USERS = ("nova", "neutron", "cinder")
-IMAGE_NAME = "devcloud-tiny"
+# two public images: Tempest's image_ref and image_ref_alt must differ (list-by-image tests)
+IMAGE_NAMES = ("devcloud-tiny", "devcloud-tiny-alt")
 IMAGE_BYTES = 1024 * 1024  # a blank 1 MiB raw disk: the fake hypervisor never reads it
 # (name, vcpus, RAM MiB, disk GiB): the smallest is Tempest's flavor_ref, the other flavor_ref_alt
 FLAVORS = (("devcloud.tiny", 1, 128, 1), ("devcloud.small", 1, 192, 2))
@@ -320,14 +321,14 @@ class _Admin:
         return next((item for item in collection if all(item.get(k) == v for k, v in match.items())), None)
 
 
-def _ensure_image(admin: _Admin) -> str:
-    images = admin.glance("GET", f"/images?name={IMAGE_NAME}")["images"]
+def _ensure_image(admin: _Admin, name: str) -> str:
+    images = admin.glance("GET", f"/images?name={name}")["images"]
     image = next((i for i in images if i["status"] == "active"), None)
     if image is not None:
         return str(image["id"])
     for stale in images:  # an upload interrupted by a failed start
         admin.glance("DELETE", f"/images/{stale['id']}")
-    body = {"name": IMAGE_NAME, "disk_format": "raw", "container_format": "bare", "visibility": "public"}
+    body = {"name": name, "disk_format": "raw", "container_format": "bare", "visibility": "public"}
     image = admin.glance("POST", "/images", body)
     admin.call(
         "PUT",
@@ -413,7 +414,7 @@ def provision_resources(
         ctx.keystone_url, username="admin", password=admin_password, project="admin", log_hint=ctx.app_log("keystone")
     )
     admin = _Admin(ctx, token, body["project"]["id"])
-    image_id = _ensure_image(admin)
+    images = {name: _ensure_image(admin, name) for name in IMAGE_NAMES}
     _ensure_flavors(admin)
     _ensure_volume_type(admin)
     external = {
@@ -430,7 +431,7 @@ def provision_resources(
         subnet_id = _ensure_subnet(admin, plan.subnet, network_id, project_id, plan.cidr, True)
         _ensure_router(admin, plan, project_id, subnet_id, external_id)
     return {
-        "image": {"name": IMAGE_NAME, "id": image_id},
+        "images": images,
         "flavors": [name for name, *_ in FLAVORS],
         "volume_type": VOLUME_TYPE,
         "external_network": EXTERNAL_NETWORK,

@@ -74,6 +74,8 @@ def write_nova_conf(ctx: CloudContext) -> Path:
             "vif_plugging_is_fatal": False,
             "vif_plugging_timeout": 0,
             "instance_usage_audit": False,
+            # one compute host: resizes stay on it (the interop resize tests need that)
+            "allow_resize_to_same_host": True,
             "heal_instance_info_cache_interval": -1,
         },
         "api": {"auth_strategy": "keystone"},
