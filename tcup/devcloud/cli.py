@@ -28,7 +28,8 @@ def _echo(message: str) -> None:
 
 @click.group("devcloud")
 def devcloud_group() -> None:
-    """A real OpenStack on 127.0.0.1 for trying tcup: Keystone, Glance, Swift and Placement.
+    """A real OpenStack on 127.0.0.1 for trying tcup: Keystone, Glance, Swift and Placement,
+    plus Nova, Neutron and Cinder with --services platform.
 
     The services come from PyPI into a cached virtualenv; all state lives in one directory.
     """
