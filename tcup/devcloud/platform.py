@@ -69,7 +69,13 @@ FLAVORS = (("devcloud.tiny", 1, 128, 1), ("devcloud.small", 1, 192, 2))
 VOLUME_TYPE = "devcloud"
 EXTERNAL_NETWORK = "public"
 EXTERNAL_CIDR = "172.24.4.0/24"
-_HELPERS = ("tcup_neutron_mech.py", "tcup_nova_driver.py", "tcup_nova_launcher.py", "tcup_cinder_driver.py")
+_HELPERS = (
+    "tcup_neutron_mech.py",
+    "tcup_nova_driver.py",
+    "tcup_nova_launcher.py",
+    "tcup_cinder_driver.py",
+    "tcup_cinder_launcher.py",
+)
 _MECH_DIST = "tcup_devcloud_neutron-1.0.dist-info"
 _TIMEOUT = 60
 Echo = Callable[[str], None]
@@ -152,6 +158,8 @@ def _daemon(ctx: CloudPaths, name: str, program: str, conf: Path) -> Service:
     command = [str(ctx.venv / "bin" / program)]
     if program.startswith("nova-"):  # in one process each; compute with the devcloud's driver
         command = [str(ctx.venv / "bin" / "python"), "-m", "tcup_nova_launcher", program.removeprefix("nova-")]
+    if program == "cinder-volume":  # in one process: one back end, no forked child
+        command = [str(ctx.venv / "bin" / "python"), "-m", "tcup_cinder_launcher"]
     return Service(
         name=name,
         argv=[*command, "--config-file", str(conf), "--log-file", ctx.app_log(name)],
