@@ -166,7 +166,6 @@ def write_keystone_conf(ctx: CloudContext) -> Path:
         # answer with the role list from before the grant
         "token": {"provider": "fernet", "caching": False},
         "fernet_tokens": {"key_repository": str(home / "fernet-keys")},
-        # receipts (multi-factor auth) share the token keys; their default is under /etc/keystone
         "fernet_receipts": {"key_repository": str(home / "fernet-keys")},
         "credential": {"key_repository": str(home / "credential-keys")},
         # an in-process cache saves ~200 SQL queries per request; it stays coherent because
