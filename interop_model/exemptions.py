@@ -35,6 +35,7 @@ from interop_model.errors import InteropModelError
 
 __all__ = [
     "Exemption",
+    "ExemptionIndex",
     "ExemptionKind",
     "InvalidExemptions",
     "VersionRange",
@@ -168,6 +169,22 @@ class Exemption:
             "reason": self.reason,
             "source": self.source,
         }
+
+
+class ExemptionIndex:
+    """Exemptions looked up as a report's test entries name them: by test name, else idempotent id."""
+
+    def __init__(self, exemptions: Iterable[Exemption]) -> None:
+        found = list(exemptions)
+        self._by_name = {e.test: e for e in found}
+        self._by_id = {str(e.idempotent_id): e for e in found if e.idempotent_id}
+
+    def find(self, name: str, idempotent_id: UUID | str | None) -> Exemption | None:
+        """The exemption of this test, whatever its outcome (see :meth:`Exemption.covers`)."""
+        found = self._by_name.get(name)
+        if found is None and idempotent_id:
+            found = self._by_id.get(str(idempotent_id))
+        return found
 
 
 _FIELDS = {"test", "idempotent_id", "kind", "environment", "tempest", "when", "reason", "source"}
