@@ -239,6 +239,7 @@ def run_interop(
                 auth_url_fingerprint=facts.fingerprint,
                 region=facts.region,
                 started_at=started_at,
+                environments=tuple(environments),
             ),
             selection=_run_selection(selection, resolutions),
         )
