@@ -172,3 +172,12 @@ def test_a_v1_only_run_is_judged_as_before(app: Flask, guideline: Guideline) -> 
     answer = api(app, run_id)
     assert answer["verdict"] == "NO" and answer["tcup_compliant"] is False and answer["exemptions"] == []
     assert answer["judged_capabilities"] is None and answer["selection"] is None
+
+
+def test_not_complete_lists_the_selected_capabilities_only(app: Flask, guideline: Guideline) -> None:
+    run_id, _ = store_run(app, demo_run(guideline, tempest="47.0.0"))
+    html = page(app, run_id)
+    chips = html[html.index('id="not-complete"') :].split("</p>", 1)[0]
+    assert "objectstore-account-list (missing, exempted)" in chips and "compute-" not in chips
+    unselected = required_caps(guideline) - len(object_caps(guideline))
+    assert f"{unselected} required capabilities not selected by this run" in html
