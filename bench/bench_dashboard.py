@@ -35,6 +35,7 @@ from interop_model import Status, load_guideline_text
 from webapp import create_app
 from webapp.sessions import database
 from webapp.store import catalog, testsets
+from webapp.store import runs as store_runs
 from webapp.store.tables import Run, RunTests
 
 REPO = Path(__file__).resolve().parent.parent
@@ -97,6 +98,8 @@ def fill(app: object, runs: int, clouds: int, tests: int, rng: random.Random) ->
                     "body_sha256": None,
                     "test_count": sizes[which],
                     "has_extended": False,
+                    "meta_guideline": store_runs.filter_value(meta.get("guideline")),
+                    "meta_target": store_runs.filter_value(meta.get("target")),
                 }
             )
             batch_tests.append({"run_pk": pk, "packed": packed[which]})

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import pytest
 from flask import Flask
-from sqlalchemy import event, update
+from sqlalchemy import event, text, update
 
 from tests.webapp.conftest import Parties
 from tests.webapp.envelope import assert_error
 from tests.webapp.signing import v1_body
 from webapp.sessions import database
+from webapp.store import runs
+from webapp.store.accounts import ANONYMOUS
 from webapp.store.tables import Run
 
 BASE = datetime(2020, 1, 1, 12, 0, 0)
@@ -155,3 +158,89 @@ def test_maintained_count_follows_every_change(app: Flask, parties: Parties, mon
     monkeypatch.setattr(store, "_DEFERRED_JOIN_FROM", 0)  # deep pages read keys first: same answer
     deep = [r["id"] for r in client.get("/v1/results").get_json()["results"]]
     assert deep == ids[1:][::-1]
+
+
+def _old_rule(meta: dict[str, str], key: str, value: str) -> bool:
+    """The filter as it read ``meta`` before the columns: any spelling with or without ``.json``."""
+    return meta.get(key) in {value, value.removesuffix(".json"), value.removesuffix(".json") + ".json"}
+
+
+def test_guideline_and_target_filters_read_the_columns_with_the_old_results(app: Flask) -> None:
+    ids = seed(app, 7)
+    metas = [
+        {"guideline": "2020.06.json", "target": "platform"},
+        {"guideline": "2020.06", "target": "compute"},
+        {"guideline": "2019.11.json"},
+        {"target": "platform"},
+        {},
+        {"guideline": "2020.06.json", "target": "platform"},
+        {"guideline": "x" * 255},
+    ]
+    with database(app).sessions() as sess:
+        for run_id, meta in zip(ids, metas, strict=True):
+            for key, value in meta.items():
+                runs.set_meta(sess, run_id, key, value)
+        runs.delete_meta(sess, ids[5], "target")  # a removed key leaves its column too
+        metas[5].pop("target")
+        cases = [
+            ("2020.06.json", None),
+            ("2020.06", None),
+            ("2019.11", None),
+            (None, "platform"),
+            ("2020.06", "platform"),
+            ("nothing", None),
+            ("x" * 300, None),
+            ("x" * 255, None),
+        ]
+        for guideline, target in cases:
+            got = runs.list_runs(
+                sess, ANONYMOUS, runs.RunFilters(guideline=guideline, target=target), offset=0, limit=20
+            )
+            expected = [
+                run_id
+                for run_id, meta in zip(ids, metas, strict=True)
+                if (guideline is None or _old_rule(meta, "guideline", guideline))
+                and (target is None or _old_rule(meta, "target", target))
+            ]
+            assert [r.id for r in got] == expected[::-1], (guideline, target)
+            filters = runs.RunFilters(guideline=guideline, target=target)
+            assert runs.count_runs(sess, ANONYMOUS, filters) == len(expected)
+        assert runs.count_runs(sess, ANONYMOUS, runs.RunFilters(guideline="2020.06")) == 3
+
+
+def test_migration_0005_fills_the_filter_columns_of_existing_runs(tmp_path: Path) -> None:
+    from alembic import command
+
+    from webapp.store.database import _alembic_config, make_engine, upgrade_database
+
+    engine = make_engine(f"sqlite:///{tmp_path}/old.sqlite")
+    try:
+        with engine.begin() as connection:
+            command.upgrade(_alembic_config(connection), "0004")
+            for pk, meta in enumerate(
+                ['{"guideline": "2020.06.json", "target": "platform"}', '{"guideline": "next"}', "{}", "null"], 1
+            ):
+                connection.execute(
+                    text(
+                        "INSERT INTO runs (pk, id, cpid, created_at, duration_seconds, verification_status,"
+                        " signed, shared, public, meta, test_count, has_extended)"
+                        " VALUES (:pk, :id, 'c', '2020-01-01 00:00:00', 1, 0, 0, 0, 1, :meta, 0, 0)"
+                    ),
+                    {"pk": pk, "id": f"run-{pk}", "meta": meta},
+                )
+        upgrade_database(engine)
+        with engine.connect() as connection:
+            rows = connection.execute(text("SELECT pk, meta_guideline, meta_target FROM runs ORDER BY pk")).all()
+        assert [tuple(r) for r in rows] == [
+            (1, "2020.06", "platform"),
+            (2, "next", None),
+            (3, None, None),
+            (4, None, None),
+        ]
+        with engine.begin() as connection:
+            command.downgrade(_alembic_config(connection), "0004")
+        with engine.connect() as connection:
+            columns = [r[1] for r in connection.execute(text("PRAGMA table_info(runs)"))]
+        assert "meta_guideline" not in columns and "meta" in columns
+    finally:
+        engine.dispose()

@@ -28,7 +28,7 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, Select, func, insert, or_, select, true, update
+from sqlalchemy import ColumnElement, Select, false, func, insert, or_, select, true, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -142,6 +142,21 @@ class NewRun:
     upload_key: str | None = None  # sha256 hex of the idempotency key's scope: repeats return the first run
 
 
+FILTERED_META = {"guideline": "meta_guideline", "target": "meta_target"}  # meta key -> its indexed column
+
+
+def filter_value(value: object) -> str | None:
+    """A meta value as its filter column holds it: without a ``.json`` suffix, so that either
+    spelling of a guideline matches (None when unset, or too long to be a filter's value)."""
+    if not isinstance(value, str) or len(value) > 255:
+        return None
+    return value.removesuffix(".json")
+
+
+def _filter_columns(meta: Mapping[str, object]) -> dict[str, str | None]:
+    return {column: filter_value(meta.get(key)) for key, column in FILTERED_META.items()}
+
+
 def _now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None, microsecond=0)
 
@@ -201,6 +216,7 @@ def save_upload(session: Session, run: V1Upload, new: NewRun) -> SavedRun:
                 body_sha256=new.body_sha256,
                 test_count=len(set(ids)),
                 has_extended=new.extended_body is not None,
+                **_filter_columns(meta),
             )
             .returning(Run.pk)
         ).scalar_one()
@@ -386,10 +402,10 @@ def _filtered(query: Select[Any], caller: Caller, filters: RunFilters) -> Select
         query = query.where(Run.verification_status == filters.verification_status)
     if filters.signed is not None:
         query = query.where(Run.signed.is_(filters.signed))
-    for key, value in (("guideline", filters.guideline), ("target", filters.target)):
+    for column, value in ((Run.meta_guideline, filters.guideline), (Run.meta_target, filters.target)):
         if value:
-            spellings = {value, value.removesuffix(".json"), value.removesuffix(".json") + ".json"}
-            query = query.where(Run.meta[key].as_string().in_(sorted(spellings)))
+            wanted = filter_value(value)
+            query = query.where(column == wanted if wanted is not None else false())
     return query
 
 
@@ -441,6 +457,8 @@ def _update_meta(session: Session, run_id: str, change: Any) -> None:
     change(meta)
     was_public = row.public
     row.meta = meta
+    for column, value in _filter_columns(meta).items():
+        setattr(row, column, value)
     row.shared = SHARED in meta
     row.public = not row.signed or row.shared
     if row.public != was_public:

@@ -139,6 +139,10 @@ class Run(Base):
     body_sha256: Mapped[str | None] = mapped_column(String(64))
     test_count: Mapped[int] = mapped_column(Integer, default=0)
     has_extended: Mapped[bool] = mapped_column(Boolean, default=False)
+    # meta ``guideline`` and ``target`` without a ``.json`` suffix (None when unset), copied out
+    # of ``meta`` so that the list's filters on them use an index
+    meta_guideline: Mapped[str | None] = mapped_column(String(255))
+    meta_target: Mapped[str | None] = mapped_column(String(255))
 
     __table_args__ = (
         Index("ix_runs_created", "created_at", "pk"),
@@ -146,6 +150,10 @@ class Run(Base):
         Index("ix_runs_cpid_created", "cpid", "created_at", "pk"),
         Index("ix_runs_owner_created", "owner_id", "created_at", "pk"),
         Index("ix_runs_public_cpid", "public", "cpid", "created_at", "pk"),  # each cloud's latest public run
+        # the list's filters, newest first: by guideline, by target, by verification
+        Index("ix_runs_public_guideline", "public", "meta_guideline", "created_at", "pk"),
+        Index("ix_runs_public_target", "public", "meta_target", "created_at", "pk"),
+        Index("ix_runs_public_verified", "public", "verification_status", "created_at", "pk"),
         # an identical signed upload is recognised (anonymous ones have no key: NULLs never collide)
         UniqueConstraint("pubkey_id", "body_sha256", name="uq_runs_pubkey_body"),
     )
