@@ -23,7 +23,7 @@ depends_on = None
 FILTERED = {'guideline': 'meta_guideline', 'target': 'meta_target'}
 
 
-def _value(value):
+def _value(value: object) -> str | None:
     # the same rule as webapp.store.runs.filter_value, kept here so the migration never changes
     if not isinstance(value, str) or len(value) > 255:
         return None
@@ -39,7 +39,7 @@ def upgrade() -> None:
         sa.column('meta_guideline', sa.String), sa.column('meta_target', sa.String),
     )
     connection = op.get_bind()
-    changes = []
+    changes: list[dict[str, object]] = []
     for pk, meta in connection.execute(sa.select(runs.c.pk, runs.c.meta)):
         if isinstance(meta, str):
             meta = json.loads(meta)
