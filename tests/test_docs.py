@@ -135,3 +135,23 @@ def test_runner_report_exit_statuses_and_options_are_documented() -> None:
         for option in options:
             assert option in known and option in readme, f"tcup {command} {option}"
     assert "Idempotency-Key" in readme and "interop_model/data/exemptions.json" in readme
+
+
+def _readme_for(path: str) -> tuple[str, str]:
+    name = "webapp/README.md" if path.startswith("tcup-server") else "README.md"
+    return name, (REPO / name).read_text()
+
+
+@pytest.mark.parametrize(("path", "command"), _all_commands(), ids=lambda v: v if isinstance(v, str) else "")
+def test_the_readme_documents_every_command_and_long_option(path: str, command: click.Command) -> None:
+    name, readme = _readme_for(path)
+    # the whole path, as typed (``tcup devcloud up``), not a longer command that starts with it
+    assert re.search(rf"(?<![\w-]){re.escape(path)}(?![\w-])", readme), f"{name} does not show `{path}`"
+    missing = [
+        option
+        for param in command.params
+        if isinstance(param, click.Option) and not param.hidden
+        for option in [*param.opts, *param.secondary_opts]
+        if option.startswith("--") and not re.search(rf"(?<![\w-]){re.escape(option)}(?![\w-])", readme)
+    ]
+    assert missing == [], f"{name} does not document `{path}` {missing}"
