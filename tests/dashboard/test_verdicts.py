@@ -181,3 +181,34 @@ def test_not_complete_lists_the_selected_capabilities_only(app: Flask, guideline
     assert "objectstore-account-list (missing, exempted)" in chips and "compute-" not in chips
     unselected = required_caps(guideline) - len(object_caps(guideline))
     assert f"{unselected} required capabilities not selected by this run" in html
+
+
+def test_a_clouds_history_judges_runs_that_pass_the_same_tests_once_with_the_same_verdicts(
+    app: Flask, guideline: Guideline
+) -> None:
+    from interop_model import evaluate
+    from webapp.dashboard import models
+    from webapp.store.accounts import ANONYMOUS
+    from webapp.store.cache import Bounded
+
+    passing = demo_run(guideline, tempest="47.0.0", marker=Outcome.SUCCESS)
+    missing = demo_run(guideline, tempest="47.0.0", marker=None)
+    ids = [store_run(app, r, extended=False)[0] for r in (passing, missing, passing, missing, passing)]
+    with database(app).sessions() as sess:
+        loaded = catalog.load_guideline(sess, "2020.06.json")
+        assert loaded is not None
+        records = [runs.get_run(sess, i) for i in ids]
+        assert all(r is not None for r in records)
+        cache = Bounded(100)
+        points = models.cloud_history(sess, ANONYMOUS, records, loaded, "platform", cache=cache)  # type: ignore[arg-type]
+        reports = runs.passed_reports(sess, records, [loaded.guideline])  # type: ignore[arg-type]
+        for record, point in zip(records, points, strict=True):
+            result = evaluate(loaded.guideline, "platform", reports[record.id][0])  # type: ignore[union-attr]
+            required = [c for c in result.capabilities if c.status is Status.REQUIRED]
+            assert (point.passed, point.required, point.compliant) == (
+                sum(1 for c in required if c.complete),
+                len(required),
+                result.refstack_compliant,
+            )
+        assert points[0].passed == points[1].passed + 1  # the two kinds of run differ
+        assert len(cache.items) == len(ids) + 2  # each run's verdict, and one per distinct set of passed tests

@@ -247,18 +247,26 @@ def cloud_history(
     idempotent id, as the run page counts them), judged on its passed tests for every viewer.
 
     Raises UnknownTarget. A run's passed tests never change, so each result is kept in
-    ``cache`` (the app's), keyed by the run and the guideline's content.
+    ``cache`` (the app's), keyed by the run and the guideline's content. A verdict depends
+    only on the passed tests the guideline lists, so runs that pass the same ones (a cloud's
+    runs often do) are judged once: that is kept in ``cache`` too, keyed by those tests.
     """
-    keys = {r.id: (r.id, loaded.file, hash(loaded.content), target) for r in runs}
+    guideline_key = (loaded.file, hash(loaded.content), target)
+    keys = {r.id: (r.id, *guideline_key) for r in runs}
     missing = [r for r in runs if cache.get(keys[r.id]) is None]
     reports = store.passed_reports(session, missing, [loaded.guideline]) if missing else {}
     points = []
     for record in runs:
         found = cache.get(keys[record.id])
         if found is None:
-            result = evaluate(loaded.guideline, target, reports[record.id][0])
-            required = [c for c in result.capabilities if c.status is Status.REQUIRED]
-            found = (sum(1 for c in required if c.complete), len(required), result.refstack_compliant)
+            report = reports[record.id][0]
+            same = ("passed", report.results, *guideline_key)
+            found = cache.get(same)
+            if found is None:
+                result = evaluate(loaded.guideline, target, report)
+                required = [c for c in result.capabilities if c.status is Status.REQUIRED]
+                found = (sum(1 for c in required if c.complete), len(required), result.refstack_compliant)
+                cache.put(same, found)
             cache.put(keys[record.id], found)
         points.append(HistoryPoint(run_row(record, caller), *found))
     return points
