@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
-from sqlalchemy import event, text, update
+from sqlalchemy import event, select, text, update
 
 from tests.webapp.conftest import Parties
 from tests.webapp.envelope import assert_error
@@ -244,3 +244,24 @@ def test_migration_0005_fills_the_filter_columns_of_existing_runs(tmp_path: Path
         assert "meta_guideline" not in columns and "meta" in columns
     finally:
         engine.dispose()
+
+
+@pytest.mark.parametrize("signed_only", [False, True])
+def test_each_clouds_newest_public_run_is_the_scoring_evidence(app: Flask, signed_only: bool) -> None:
+    ids = seed(app, 4, cpid="cloud-a") + seed(app, 3, cpid="cloud-b") + seed(app, 2, cpid="cloud-c")
+    with database(app).sessions() as sess:
+        # cloud-a: its newest run private; cloud-b: two newest at the same second (the larger pk wins)
+        sess.execute(update(Run).where(Run.id == ids[3]).values(signed=True, public=False))
+        sess.execute(update(Run).where(Run.id == ids[1]).values(signed=True, shared=True))
+        sess.execute(update(Run).where(Run.id.in_(ids[5:7])).values(created_at=BASE + timedelta(days=1)))
+        sess.execute(update(Run).where(Run.id == ids[5]).values(signed=True, shared=True))
+        sess.execute(update(Run).where(Run.id.in_(ids[7:9])).values(public=False, signed=True))
+        sess.commit()
+        rows = sess.execute(select(Run.id, Run.cpid, Run.created_at, Run.pk, Run.public, Run.signed)).all()
+        newest: dict[str, tuple[datetime, int, str]] = {}
+        for run_id, cpid, created, pk, public, signed in rows:
+            if public and (signed or not signed_only) and (created, pk, run_id) > newest.get(cpid, (BASE, 0, "")):
+                newest[cpid] = (created, pk, run_id)
+        expected = [newest[c][2] for c in sorted(newest)]
+        assert [r.id for r in runs.latest_public_runs(sess, signed_only=signed_only)] == expected
+    assert expected == ([ids[1], ids[5]] if signed_only else [ids[2], ids[6]])
