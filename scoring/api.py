@@ -16,8 +16,6 @@ import pandas as pd
 from interop_model.guidelines import Guideline
 from scoring import tables as T
 from scoring.assessment import Runs, assess, capability_definitions, choose_target, score_with_guideline
-from scoring.board import read_board
-from scoring.board import write_board as _write_board
 from scoring.draft import draft_decisions, draft_guideline
 from scoring.engine import check_weights, score
 from scoring.evidence import DEFAULT_THRESHOLD, pass_rates_frame
@@ -168,6 +166,8 @@ def write_board(
         runs=data,
         threshold=threshold,
     )
+    from scoring.board import write_board as _write_board  # openpyxl: only for the workbook
+
     _write_board(result, target)
 
 
@@ -180,6 +180,8 @@ def board_bytes(worksheet_text: str, guideline: Guideline, **options: Any) -> by
 
 def import_board(source: str | IO[bytes]) -> dict[str, str]:
     """Read an edited board: ``{"guideline", "worksheet_text", "csv_text"}``."""
+    from scoring.board import read_board  # openpyxl: only for the workbook
+
     board = read_board(source, name=source if isinstance(source, str) else "board.xlsx")
     return {"guideline": board.guideline, "worksheet_text": board.worksheet_text, "csv_text": board.csv_text}
 
