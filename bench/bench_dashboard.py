@@ -32,9 +32,10 @@ from pathlib import Path
 from sqlalchemy import insert
 
 from interop_model import Status, load_guideline_text
-from webapp import catalog, create_app, testsets
-from webapp.database import database
-from webapp.tables import Run, RunTests
+from webapp import create_app
+from webapp.sessions import database
+from webapp.store import catalog, testsets
+from webapp.store.tables import Run, RunTests
 
 REPO = Path(__file__).resolve().parent.parent
 INTEROP = Path(os.environ.get("TCUP_INTEROP_DIR", REPO.parent / "shared" / "interop"))

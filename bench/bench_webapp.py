@@ -121,9 +121,10 @@ def seed_ours(url: str, seed: Seed) -> dict[str, Any]:
     from sqlalchemy.engine import make_url
     from sqlalchemy.orm import Session
 
-    from webapp import accounts, signatures, testsets
-    from webapp.database import make_engine, upgrade_database
-    from webapp.tables import TestCase  # noqa: F401  (schema)
+    from webapp import signatures
+    from webapp.store import accounts, testsets
+    from webapp.store.database import make_engine, upgrade_database
+    from webapp.store.tables import TestCase  # noqa: F401  (schema)
 
     engine = make_engine(url)
     upgrade_database(engine)
@@ -309,8 +310,9 @@ def register_smoke_user(url: str, directory: Path) -> Path:
     )
     from sqlalchemy.orm import Session
 
-    from webapp import accounts, signatures
-    from webapp.database import make_engine
+    from webapp import signatures
+    from webapp.store import accounts
+    from webapp.store.database import make_engine
 
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     pem = directory / "smoke_key.pem"

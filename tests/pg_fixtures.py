@@ -190,7 +190,7 @@ class PostgresServer:
         """The name of a database migrated to the collector's newest schema (made once)."""
         with _lock:
             if not self._template:
-                from webapp.database import make_engine, upgrade_database
+                from webapp.store.database import make_engine, upgrade_database
 
                 url = self.create_database("tcup_template")
                 engine = make_engine(url)
@@ -309,7 +309,7 @@ def _sqlite_copy(directory: Path) -> str:
     global _sqlite_template
     with _lock:
         if _sqlite_template is None:
-            from webapp.database import make_engine, upgrade_database
+            from webapp.store.database import make_engine, upgrade_database
 
             path = Path(tempfile.mkdtemp(prefix="tcup-sqlite-")) / "template.sqlite"
             engine = make_engine(f"sqlite:///{path}")
@@ -348,8 +348,8 @@ class LiveServer:
 
     def create_user(self, openid: str, *, foundation: bool = False) -> str:
         """Create a user and return a new API token for it."""
-        from webapp import accounts
-        from webapp.database import database
+        from webapp.sessions import database
+        from webapp.store import accounts
 
         with database(self.app).sessions() as sess:
             account = accounts.create_user(sess, openid=openid, foundation=foundation)
@@ -362,7 +362,7 @@ def live_server(database_url: str) -> Iterator[LiveServer]:
     from werkzeug.serving import make_server
 
     from webapp import create_app
-    from webapp.database import database
+    from webapp.sessions import database
 
     app = create_app({"DATABASE_URL": database_url, "TESTING": True})
     server = make_server("127.0.0.1", 0, app, threaded=True)

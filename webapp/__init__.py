@@ -2,6 +2,11 @@
 
 ``create_app()`` builds one app (no app exists at import time); ``tcup-server`` serves
 it with gunicorn and runs its admin commands; ``flask --app webapp run`` works too.
+
+Layers, each importing only those below it (import-linter checks them): :mod:`webapp.cli`;
+the pages (:mod:`webapp.dashboard`); the JSON API (:mod:`webapp.api`); the HTTP edge shared
+by both (:mod:`webapp.auth`, :mod:`webapp.access`, :mod:`webapp.errors`,
+:mod:`webapp.sessions`, :mod:`webapp.settings`); then persistence (:mod:`webapp.store`).
 """
 
 from __future__ import annotations
@@ -11,23 +16,17 @@ from typing import Any
 
 from flask import Flask, Response, current_app, request
 
-from webapp import api_guidelines, api_profile, api_scoring, api_v1, api_v2, dashboard, database, errors, openapi
+from webapp import api, dashboard, errors, sessions
 from webapp import settings as settings_module
-
-API_V1_BLUEPRINTS = (api_v1.bp, api_guidelines.bp, api_profile.bp, api_scoring.bp, openapi.bp)
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app: settings (defaults, instance file, environment, ``test_config``), database, routes."""
     app = Flask(__name__, instance_relative_config=True)
     settings_module.configure(app, test_config)
-    database.init_app(app)
-    for prefix in ("/v1", "/api/v1"):
-        for blueprint in API_V1_BLUEPRINTS:
-            app.register_blueprint(blueprint, url_prefix=prefix, name=f"{blueprint.name}{prefix.replace('/', '_')}")
-    for prefix in ("/v2", "/api/v2"):
-        app.register_blueprint(api_v2.bp, url_prefix=prefix, name=f"api_v2{prefix.replace('/', '_')}")
-    app.register_blueprint(dashboard.bp)
+    sessions.init_app(app)
+    api.register(app)
+    dashboard.register(app)
     errors.register(app)
     app.before_request(_refuse_nul)
     app.after_request(_cors)

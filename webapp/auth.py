@@ -13,7 +13,6 @@ import base64
 import binascii
 import json
 import time
-from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
@@ -21,29 +20,12 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.serialization import load_ssh_public_key
 from flask import g, request
 
-from webapp import accounts
-from webapp.accounts import Account
-from webapp.database import session
 from webapp.errors import ApiError
+from webapp.sessions import session
+from webapp.store import accounts
+from webapp.store.accounts import Account, Caller
 
 JWT_LEEWAY_SECONDS = 42
-
-
-@dataclass(frozen=True, slots=True)
-class Caller:
-    """The caller of one request; ``account`` is None when anonymous."""
-
-    account: Account | None
-
-    @property
-    def user_id(self) -> int | None:
-        """The caller's user id, or None."""
-        return self.account.id if self.account else None
-
-    @property
-    def foundation(self) -> bool:
-        """True for members of the Foundation group."""
-        return bool(self.account and self.account.foundation)
 
 
 def current_caller() -> Caller:

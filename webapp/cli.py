@@ -13,19 +13,21 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
-from webapp import accounts, catalog, database, settings, store
-from webapp.errors import ApiError
+from webapp import sessions, settings
+from webapp.store import accounts, catalog, runs
+from webapp.store.database import safe_url, upgrade_database
+from webapp.store.errors import StoreError
 
 
 @click.command("init-db")
 @with_appcontext
 def init_db_command() -> None:
     """Create or upgrade the database schema (Alembic migrations)."""
-    revision = database.upgrade_database(database.database().engine)
-    with database.database().sessions() as sess:
-        public = store.recount(sess)
+    revision = upgrade_database(sessions.database().engine)
+    with sessions.database().sessions() as sess:
+        public = runs.recount(sess)
     click.echo(f"{public} public runs")
-    click.echo(f"database at revision {revision}: {_safe_url(current_app.config['DATABASE_URL'])}")
+    click.echo(f"database at revision {revision}: {safe_url(current_app.config['DATABASE_URL'])}")
 
 
 @click.command("import-guidelines")
@@ -33,7 +35,7 @@ def init_db_command() -> None:
 @with_appcontext
 def import_guidelines_command(directory: Path) -> None:
     """Import every guideline file found in DIRECTORY, recursively (detected by shape)."""
-    with database.database().sessions() as sess:
+    with sessions.database().sessions() as sess:
         report = catalog.import_guidelines(sess, directory)
     for name in report.imported:
         click.echo(f"imported  {name}")
@@ -50,11 +52,11 @@ def import_guidelines_command(directory: Path) -> None:
 
 
 def _create(openid: str, fullname: str, email: str, *, foundation: bool) -> None:
-    with database.database().sessions() as sess:
+    with sessions.database().sessions() as sess:
         try:
             account = accounts.create_user(sess, openid=openid, fullname=fullname, email=email, foundation=foundation)
-        except ApiError as exc:
-            raise click.ClickException(exc.title) from exc
+        except StoreError as exc:
+            raise click.ClickException(str(exc)) from exc
         token = accounts.issue_token(sess, account.id, label="created by tcup-server")
     role = "Foundation admin" if foundation else "user"
     click.echo(f"created {role} {openid!r}")
@@ -98,13 +100,6 @@ def register(app: Flask) -> None:
         app.cli.add_command(command)
 
 
-def _safe_url(url: str) -> str:
-    """The database URL without its password, for messages."""
-    from sqlalchemy.engine import make_url
-
-    return make_url(url).render_as_string(hide_password=True)
-
-
 def _freeze_heap(_worker: object) -> None:
     """After a worker has built its app: keep the start-up heap out of every garbage collection.
 
@@ -130,8 +125,8 @@ def serve_command(bind: str, workers: int, timeout: int, access_log: bool) -> No
     from webapp import create_app
 
     app = create_app()  # migrates once, in the master, before workers start
-    click.echo(f"serving {_safe_url(app.config['DATABASE_URL'])} on http://{bind} with {workers} workers", err=True)
-    database.database(app).engine.dispose()
+    click.echo(f"serving {safe_url(app.config['DATABASE_URL'])} on http://{bind} with {workers} workers", err=True)
+    sessions.database(app).engine.dispose()
 
     class _Server(BaseApplication):  # type: ignore[misc]
         def load_config(self) -> None:

@@ -1,10 +1,14 @@
 """The one JSON error envelope, and the handlers that put every error into it.
 
-Shape (REFERENCE §1.7): ``{"code", "title", "detail", "errors"}``. ``title`` carries the
+Shape (RefStack's): ``{"code", "title", "detail", "errors"}``. ``title`` carries the
 human message, as RefStack's application errors did (refstack-client users saw it
 there), ``detail`` repeats it, and ``errors`` lists every problem found. HTTP errors
 raised by Flask itself (404, 405, 413, ...) and unexpected exceptions (500) get the same
 shape, so clients parse one thing.
+
+The domain errors of the layers below (:mod:`webapp.store.errors`,
+:class:`webapp.signatures.BadSignature`) carry no HTTP status: :func:`as_api_error` gives
+them theirs, here and only here, for the API and the dashboard alike.
 """
 
 from __future__ import annotations
@@ -14,6 +18,10 @@ from collections.abc import Sequence
 
 from flask import Flask, Response, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException, InternalServerError, NotFound
+
+from webapp.signatures import BadSignature
+from webapp.store.errors import AlreadyExists, StoreError
+from webapp.store.errors import NotFound as RowNotFound
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +39,20 @@ class ApiError(Exception):
         self.status = status
         self.title = title
         self.problems = list(problems) if problems else [title]
+
+
+DOMAIN_ERRORS = (StoreError, BadSignature)
+
+
+def as_api_error(exc: Exception) -> ApiError:
+    """The HTTP status and words of a domain error (one of :data:`DOMAIN_ERRORS`)."""
+    if isinstance(exc, BadSignature):
+        return ApiError(400, exc.title, exc.problems)
+    if isinstance(exc, AlreadyExists):
+        return ApiError(409, str(exc))
+    if isinstance(exc, RowNotFound):
+        return ApiError(404, str(exc))
+    return ApiError(400, str(exc))
 
 
 def error_body(status: int, problems: Sequence[str], *, title: str | None = None) -> dict[str, object]:
@@ -52,6 +74,10 @@ def _api_error(exc: ApiError) -> Response:
     if detail_problems == [title]:
         return error_response(exc.status, detail_problems)
     return error_response(exc.status, detail_problems, title=title)
+
+
+def _domain_error(exc: Exception) -> Response:
+    return _api_error(as_api_error(exc))
 
 
 def _http_error(exc: HTTPException) -> Response:
@@ -84,9 +110,11 @@ def _unexpected(exc: Exception) -> Response:
 def register(app: Flask) -> None:
     """Install the handlers on ``app``."""
     app.register_error_handler(ApiError, _api_error)
+    for kind in DOMAIN_ERRORS:
+        app.register_error_handler(kind, _domain_error)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(InternalServerError, _http_error)
     app.register_error_handler(Exception, _unexpected)
 
 
-__all__ = ["ApiError", "error_body", "error_response", "register"]
+__all__ = ["DOMAIN_ERRORS", "ApiError", "as_api_error", "error_body", "error_response", "register"]

@@ -1,8 +1,11 @@
-"""RefStack's signature scheme (REFERENCE §1.3), checked in RefStack's order and words.
+"""RefStack's upload signature scheme, checked in RefStack's order and words.
 
 RSA PKCS#1 v1.5 with SHA-256 over the raw request body; the signature as hex in
 ``X-Signature``; the key as one OpenSSH line in ``X-Public-Key``. Key registration
 signs the nine bytes ``signature`` the same way.
+
+Every refusal is a :class:`BadSignature` (RefStack's title and the problems found); the
+API answers it with a 400, in :mod:`webapp.errors`.
 """
 
 from __future__ import annotations
@@ -17,10 +20,17 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.serialization import load_ssh_public_key
 
-from webapp.errors import ApiError
-
 KEY_FORMATS = ("ssh-rsa", "ssh-dss", "pgp-sign-rsa", "pgp-sign-dss")
 SELF_SIGNATURE_DATA = b"signature"
+
+
+class BadSignature(Exception):
+    """A signature, key or key format that cannot be used: RefStack's ``title`` and every problem."""
+
+    def __init__(self, title: str, problems: list[str] | None = None) -> None:
+        super().__init__(title)
+        self.title = title
+        self.problems = problems or [title]
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,30 +54,29 @@ class OpenSshKey:
 
 
 def parse_signature(text: str | None) -> bytes:
-    """Hex-decode a signature, or 400 ``Malformed signature``."""
+    """Hex-decode a signature, or :class:`BadSignature` ``Malformed signature``."""
     try:
         raw = binascii.a2b_hex((text or "").strip())
     except (binascii.Error, ValueError) as exc:
-        raise ApiError(400, "Malformed signature", [f"Malformed signature: X-Signature is not hex ({exc})"]) from None
+        raise BadSignature("Malformed signature", [f"Malformed signature: X-Signature is not hex ({exc})"]) from None
     if not raw:
-        raise ApiError(400, "Malformed signature", ["Malformed signature: X-Signature is empty"])
+        raise BadSignature("Malformed signature", ["Malformed signature: X-Signature is empty"])
     return raw
 
 
 def parse_public_key(line: str | None) -> OpenSshKey:
-    """Parse an OpenSSH RSA public key line, or 400 ``Malformed public key``."""
+    """Parse an OpenSSH RSA public key line, or :class:`BadSignature` ``Malformed public key``."""
     parts = (line or "").strip().split()
     if len(parts) < 2:
-        raise ApiError(
-            400, "Malformed public key", ["Malformed public key: expected one OpenSSH line 'ssh-rsa AAAA... [comment]'"]
+        raise BadSignature(
+            "Malformed public key", ["Malformed public key: expected one OpenSSH line 'ssh-rsa AAAA... [comment]'"]
         )
     try:
         key = load_ssh_public_key(f"{parts[0]} {parts[1]}".encode("ascii"))
     except (ValueError, UnsupportedAlgorithm, UnicodeEncodeError) as exc:
-        raise ApiError(400, "Malformed public key", [f"Malformed public key: {exc}"]) from None
+        raise BadSignature("Malformed public key", [f"Malformed public key: {exc}"]) from None
     if not isinstance(key, rsa.RSAPublicKey):
-        raise ApiError(
-            400,
+        raise BadSignature(
             "Malformed public key",
             ["Malformed public key: only RSA keys (ssh-rsa) can verify RSA PKCS#1 v1.5 signatures"],
         )
@@ -75,12 +84,11 @@ def parse_public_key(line: str | None) -> OpenSshKey:
 
 
 def verify(key: OpenSshKey, signature: bytes, data: bytes) -> None:
-    """Check the signature over ``data``, or 400 ``Signature verification failed``."""
+    """Check the signature over ``data``, or :class:`BadSignature` ``Signature verification failed``."""
     try:
         key.key.verify(signature, data, padding.PKCS1v15(), hashes.SHA256())
     except InvalidSignature:
-        raise ApiError(
-            400,
+        raise BadSignature(
             "Signature verification failed",
             [
                 "Signature verification failed: X-Signature must be the RSA PKCS#1 v1.5 SHA-256 signature "
@@ -101,8 +109,7 @@ def verify_registration(raw_key: str, self_signature: str) -> OpenSshKey:
     """Checks for ``POST /v1/profile/pubkeys``: format, hex, key, then the self-signature."""
     fmt = raw_key.strip().split()[0] if raw_key.strip() else ""
     if fmt not in KEY_FORMATS:
-        raise ApiError(
-            400,
+        raise BadSignature(
             "Public key has unsupported format",
             [
                 f"Public key has unsupported format: {fmt[:40]!r} (expected one of {', '.join(KEY_FORMATS)}; "
@@ -117,6 +124,7 @@ def verify_registration(raw_key: str, self_signature: str) -> OpenSshKey:
 
 __all__ = [
     "KEY_FORMATS",
+    "BadSignature",
     "OpenSshKey",
     "parse_public_key",
     "parse_signature",

@@ -27,8 +27,9 @@ from flask import Flask
 from tests.conftest import REPO, skip_or_fail
 from tests.dashboard.world import World, build_world
 from tests.pg_fixtures import postgres_server  # noqa: F401  (fixture)
-from webapp import accounts, catalog, create_app
-from webapp.database import database
+from webapp import create_app
+from webapp.sessions import database
+from webapp.store import accounts, catalog
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [

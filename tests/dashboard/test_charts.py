@@ -9,8 +9,9 @@ from pathlib import Path
 from markupsafe import Markup
 
 from tests.dashboard.world import load
-from webapp import charts
-from webapp.reports import TestRow, capability_state, diff_guidelines
+from webapp.dashboard import charts
+from webapp.dashboard.diff import diff_guidelines
+from webapp.dashboard.models import TestRow, capability_state
 
 EVIL = '<script>alert("x")</script>&"'
 SVG = "{http://www.w3.org/2000/svg}"

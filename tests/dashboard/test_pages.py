@@ -12,6 +12,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from tests.dashboard.conftest import Site
 from tests.dashboard.world import (
@@ -29,6 +30,9 @@ from tests.dashboard.world import (
     XSS_META,
     XSS_NAMES,
 )
+from tests.webapp.signing import sign, v1_body
+from webapp import create_app
+from webapp.sessions import database
 
 PARTIES = ("anonymous", "other", "owner", "foundation")
 PRIVILEGED = ("owner", "foundation")
@@ -275,9 +279,9 @@ def test_results_filters_and_paging(site: Site) -> None:
 
 
 def test_large_lists_count_up_to_a_limit(site: Site, monkeypatch: pytest.MonkeyPatch) -> None:
-    from webapp import reports
+    from webapp.dashboard import models
 
-    monkeypatch.setattr(reports, "COUNT_LIMIT", 3)
+    monkeypatch.setattr(models, "COUNT_LIMIT", 3)
     site.app.config["RESULTS_PER_PAGE"] = 4
     try:
         first = get(site, "/results")
@@ -334,6 +338,42 @@ def test_scoring_page_and_downloads(site: Site, interop_dir: Path) -> None:
     board = client.get("/scoring/board.xlsx")
     assert board.status_code == 200 and str(board.mimetype).endswith("spreadsheetml.sheet")
     assert "xl/workbook.xml" in zipfile.ZipFile(io.BytesIO(board.get_data())).namelist()
+
+
+def test_scoring_page_follows_sharing_at_once_in_every_worker(site: Site, owner_key: rsa.RSAPrivateKey) -> None:
+    """A run shared, unshared or deleted through one worker changes the scoring page of another
+    worker at its next view (its board cache is keyed by the database's count of changes)."""
+    other_worker = create_app(
+        {
+            "DATABASE_URL": site.app.config["DATABASE_URL"],
+            "TESTING": True,
+            "AUTO_MIGRATE": False,
+            "SCORING_WORKSHEET": site.app.config["SCORING_WORKSHEET"],
+        }
+    )
+    client, owner = site.app.test_client(), site.headers("owner")
+    body = v1_body(["tempest.api.identity.v3.test_tokens.TokensV3Test.test_create_token"], cpid="shared-briefly")
+    run_id = client.post("/v1/results", data=body, headers=sign(body, owner_key)).get_json()["test_id"]
+
+    def clouds() -> int:
+        page = other_worker.test_client().get("/scoring").get_data(as_text=True)
+        found = re.search(r"<strong>(\d+)</strong> clouds with public runs", page)
+        assert found, page[:800]
+        return int(found.group(1))
+
+    try:
+        assert clouds() == 4  # private: not evidence
+        assert client.post(f"/v1/results/{run_id}/meta/shared", data="true", headers=owner).status_code == 201
+        assert clouds() == 5
+        assert client.delete(f"/v1/results/{run_id}/meta/shared", headers=owner).status_code == 204
+        assert clouds() == 4, "an unshared run still counted"
+        assert client.post(f"/v1/results/{run_id}/meta/shared", data="true", headers=owner).status_code == 201
+        assert clouds() == 5
+        assert client.delete(f"/v1/results/{run_id}", headers=owner).status_code == 204
+        assert clouds() == 4, "a deleted run still counted"
+    finally:
+        client.delete(f"/v1/results/{run_id}", headers=owner)  # the other tests' world stays as it was
+        database(other_worker).engine.dispose()
 
 
 def test_scoring_reads_imported_worksheets_too(site: Site, interop_dir: Path) -> None:

@@ -61,8 +61,9 @@ def collector(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Collector]:
     webapp = pytest.importorskip("webapp", reason="the collector service (webapp) is not installed")
     from werkzeug.serving import make_server
 
-    from webapp import accounts, signatures
-    from webapp.database import database
+    from webapp import signatures
+    from webapp.sessions import database
+    from webapp.store import accounts
 
     root = tmp_path_factory.mktemp("collector")
     app = webapp.create_app({"DATABASE_URL": f"sqlite:///{root}/tcup.sqlite", "TESTING": True})

@@ -12,8 +12,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from tests import pg_fixtures
-from webapp import accounts, catalog, create_app
-from webapp.database import database
+from webapp import create_app
+from webapp.sessions import database
+from webapp.store import accounts, catalog
 
 # The shared fixtures (see tests/pg_fixtures.py). When the root conftest imports them too,
 # both names point at one process-wide PostgreSQL cluster.

@@ -20,9 +20,9 @@ from sqlalchemy import func, select
 from tests.pg_fixtures import PostgresServer
 from tests.webapp.conftest import add_user, make_app
 from tests.webapp.signing import sign, v1_body
-from webapp import store
-from webapp.database import database
-from webapp.tables import Run, TestCase
+from webapp.sessions import database
+from webapp.store import runs as store
+from webapp.store.tables import Run, TestCase
 
 UPLOADERS, UPLOADS_EACH = 32, 20
 SHARED_POOL = [f"tempest.api.shared.test_mod_{i % 7}.SharedTest.test_{i:03d}" for i in range(120)]

@@ -10,8 +10,8 @@ from flask import Flask
 
 from tests.webapp.conftest import make_app
 from tests.webapp.envelope import assert_error
-from webapp.database import database
 from webapp.errors import error_body
+from webapp.sessions import database
 
 RUN = "00000000-0000-4000-8000-000000000000"
 

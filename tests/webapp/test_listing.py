@@ -11,8 +11,8 @@ from sqlalchemy import event, update
 from tests.webapp.conftest import Parties
 from tests.webapp.envelope import assert_error
 from tests.webapp.signing import v1_body
-from webapp.database import database
-from webapp.tables import Run
+from webapp.sessions import database
+from webapp.store.tables import Run
 
 BASE = datetime(2020, 1, 1, 12, 0, 0)
 
@@ -128,7 +128,8 @@ def test_the_list_reads_no_test_data(app: Flask) -> None:
 def test_maintained_count_follows_every_change(app: Flask, parties: Parties, monkeypatch: pytest.MonkeyPatch) -> None:
     from sqlalchemy import func, select
 
-    from webapp import store
+    from webapp.store import runs as store
+    from webapp.store.accounts import ANONYMOUS
 
     ids = seed(app, 6)
     client = app.test_client()
@@ -146,10 +147,10 @@ def test_maintained_count_follows_every_change(app: Flask, parties: Parties, mon
     client.delete(f"/v1/results/{private}", headers=owner)
     with database(app).sessions() as sess:
         real = sess.scalar(select(func.count()).select_from(Run).where(Run.public.is_(True)))
-        from webapp.tables import RunCount
+        from webapp.store.tables import RunCount
 
         assert sess.get(RunCount, "public").count == real == 5  # type: ignore[union-attr]
-        assert store.count_runs(sess, store.ListFilters()) == 5
+        assert store.count_runs(sess, ANONYMOUS, store.RunFilters()) == 5
         assert store.recount(sess) == 5
     monkeypatch.setattr(store, "_DEFERRED_JOIN_FROM", 0)  # deep pages read keys first: same answer
     deep = [r["id"] for r in client.get("/v1/results").get_json()["results"]]

@@ -14,8 +14,8 @@ from hypothesis import HealthCheck, given, settings
 from tests.pg_fixtures import PostgresServer
 from tests.webapp.conftest import add_user, import_into, make_app
 from tests.webapp.signing import sign, v1_body
-from webapp.database import database
-from webapp.openapi import build_document
+from webapp.api.openapi import build_document
+from webapp.sessions import database
 
 EXAMPLES = int(os.environ.get("TCUP_FUZZ_EXAMPLES", "20"))
 

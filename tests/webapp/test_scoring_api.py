@@ -16,8 +16,8 @@ from scoring import api as scoring
 from tests.webapp.conftest import Parties, import_into
 from tests.webapp.envelope import assert_error
 from tests.webapp.signing import sign, v1_body
-from webapp.database import database
-from webapp.tables import Run
+from webapp.sessions import database
+from webapp.store.tables import Run
 
 
 @pytest.fixture

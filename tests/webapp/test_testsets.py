@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from webapp.testsets import case_key, pack_ids, unpack_ids
+from webapp.store.testsets import case_key, pack_ids, unpack_ids
 
 
 @given(st.lists(st.integers(min_value=1, max_value=2**40)))

@@ -12,8 +12,8 @@ from sqlalchemy import func, select
 from tests.webapp.conftest import Parties, add_user, make_app
 from tests.webapp.envelope import assert_error
 from tests.webapp.signing import sign, v1_body
-from webapp.database import database
-from webapp.tables import Run, TestCase
+from webapp.sessions import database
+from webapp.store.tables import Run, TestCase
 
 UUID = "ac1ad47f-984b-4441-9274-c9079b7a0666"
 NAMES = [

@@ -15,9 +15,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from webapp.errors import ApiError
 from webapp.signatures import OpenSshKey
-from webapp.tables import ApiToken, Group, GroupMember, PubKey, User
+from webapp.store.errors import AlreadyExists
+from webapp.store.tables import ApiToken, Group, GroupMember, PubKey, User
 
 FOUNDATION = "foundation"
 FOUNDATION_GROUP = "Foundation"
@@ -35,6 +35,27 @@ class Account:
     foundation: bool
 
 
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """Who asks: an account, or None when anonymous. What a caller may see is decided in
+    :mod:`webapp.store.runs` (the visibility rule)."""
+
+    account: Account | None
+
+    @property
+    def user_id(self) -> int | None:
+        """The caller's user id, or None."""
+        return self.account.id if self.account else None
+
+    @property
+    def foundation(self) -> bool:
+        """True for members of the Foundation group."""
+        return bool(self.account and self.account.foundation)
+
+
+ANONYMOUS = Caller(None)
+
+
 def _now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None, microsecond=0)
 
@@ -47,14 +68,14 @@ def token_sha256(token: str) -> str:
 def create_user(
     session: Session, *, openid: str, fullname: str = "", email: str = "", foundation: bool = False
 ) -> Account:
-    """Create a user (or fail with 409 when the openid is taken); optionally add to the Foundation."""
+    """Create a user (:class:`AlreadyExists` when the openid is taken); optionally add to the Foundation."""
     user = User(openid=openid, fullname=fullname, email=email, created_at=_now())
     session.add(user)
     try:
         session.flush()
     except IntegrityError:
         session.rollback()
-        raise ApiError(409, f"User {openid!r} already exists") from None
+        raise AlreadyExists(f"User {openid!r} already exists") from None
     if foundation:
         session.add(GroupMember(group_id=ensure_foundation_group(session), user_id=user.id))
     session.commit()
@@ -125,7 +146,7 @@ class KeyRecord:
 
 
 def add_pubkey(session: Session, account_id: int, key: OpenSshKey) -> KeyRecord:
-    """Register ``key`` for the user; 409 ``Public key already exists.`` for a duplicate."""
+    """Register ``key`` for the user; :class:`AlreadyExists` ``Public key already exists.`` for a duplicate."""
     row = PubKey(
         user_id=account_id,
         format=key.format,
@@ -140,7 +161,7 @@ def add_pubkey(session: Session, account_id: int, key: OpenSshKey) -> KeyRecord:
         session.commit()
     except IntegrityError:
         session.rollback()
-        raise ApiError(409, "Public key already exists.") from None
+        raise AlreadyExists("Public key already exists.") from None
     openid = session.scalar(select(User.openid).where(User.id == account_id)) or ""
     return KeyRecord(
         id=row.id, user_id=account_id, openid=openid, format=row.format, pubkey=row.pubkey, comment=row.comment
@@ -187,8 +208,10 @@ def delete_pubkey(session: Session, account_id: int, key_id: int) -> bool:
 
 
 __all__ = [
+    "ANONYMOUS",
     "FOUNDATION",
     "Account",
+    "Caller",
     "KeyRecord",
     "account_by_id",
     "account_by_openid",

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify
 
-from webapp import accounts, signatures
-from webapp.api_v1 import json_body
+from webapp import signatures
+from webapp.api.requests import json_body
 from webapp.auth import require_account
-from webapp.database import session
 from webapp.errors import ApiError
+from webapp.sessions import session
+from webapp.store import accounts
 
 bp = Blueprint("profile", __name__)
 

@@ -1,84 +1,44 @@
 """RefStack-compatible ``/v1/results`` (also mounted at ``/api/v1``): upload, list, detail,
 update, delete, meta keys, the upload schema and the server-side compliance report.
 
-Checks run in RefStack's order with RefStack's messages (REFERENCE §1.2 to §1.5);
-every error is the JSON envelope of :mod:`webapp.errors`, listing every problem.
+Checks run in RefStack's order with RefStack's messages; every error is the JSON
+envelope of :mod:`webapp.errors`, listing every problem.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import math
 from datetime import datetime
 from typing import Any
-from urllib.parse import urljoin
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from interop_model import InvalidRunDocument, UnknownTarget, evaluate
 from interop_model.wire import V1Upload, read_v1_upload
-from webapp import accounts, catalog, signatures, store
+from webapp import signatures
 from webapp.access import FOUNDATION, OWNER, USER, privileged, require_role, role_for, visible_meta
+from webapp.api.requests import check_storable, find_run, find_run_with_tests, json_body, result_url
+from webapp.api.schemas import UPLOAD_SCHEMA
 from webapp.auth import current_caller
-from webapp.database import session
 from webapp.errors import ApiError
-from webapp.schemas import UPLOAD_SCHEMA
+from webapp.sessions import session
+from webapp.store import accounts, catalog
+from webapp.store import runs as store
 
 bp = Blueprint("api_v1", __name__)
 DATE_FORMAT = "%Y-%m-%d %H:%M:%S"
 EMPTY_RESULTS = "Uploaded results must contain at least one passing test."
 WRITABLE_META_KEYS = store.PUBLIC_META_KEYS
 MAX_META_VALUE = 255
-MAX_DURATION = 2**31 - 1  # the column is a 32-bit integer
-
-
-def result_url(run_id: str) -> str:
-    """The link to a run (setting ``RESULT_URL``; relative links join the request's host URL)."""
-    link = str(current_app.config["RESULT_URL"]).format(id=run_id)
-    return urljoin(request.host_url, link)
-
-
-def json_body() -> Any:
-    """The request body parsed as JSON, or 400 ``Malformed request`` saying where it broke."""
-    try:
-        return json.loads(request.get_data(cache=True))
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ApiError(400, "Malformed request", [f"Malformed request: the body is not JSON ({exc})"]) from None
 
 
 # -- upload --------------------------------------------------------------------------------
 
 
-def _unstorable(text: str) -> str | None:
-    """Why ``text`` cannot be stored verbatim (a NUL, a lone surrogate), or None."""
-    if "\x00" in text:
-        return "contains a NUL character"
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return "is not valid Unicode (a lone surrogate)"
-    return None
-
-
-def check_storable(cpid: str, duration_seconds: int, names: list[str]) -> None:
-    """400 listing every cpid or test name the database could not keep verbatim."""
-    problems = []
-    if duration_seconds > MAX_DURATION:
-        problems.append(f"'duration_seconds' is larger than {MAX_DURATION}")
-    if why := _unstorable(cpid):
-        problems.append(f"'cpid' {why}")
-    if _unstorable("\n".join(names)):  # NOTE: one check of all names, then the culprits one by one
-        for i, name in enumerate(names):
-            if why := _unstorable(name):
-                problems.append(f"results[{i}].name {why}")
-    if problems:
-        raise ApiError(400, "Request doesnt correspond to schema", problems)
-
-
 @bp.post("/results", strict_slashes=False)
 def upload_result() -> tuple[Response, int]:
-    """``POST /v1/results/``: store a v1 document, anonymous or signed (REFERENCE §1.2, §1.3)."""
+    """``POST /v1/results/``: store a v1 document, anonymous or signed."""
     body = request.get_data(cache=True)
     doc = json_body()
     empty = False
@@ -111,7 +71,7 @@ def upload_result() -> tuple[Response, int]:
             owner_id=record.user_id,
             pubkey_id=record.id,
             body_sha256=hashlib.sha256(body).hexdigest(),
-            meta={store.USER: record.openid},
+            meta={store.USER_META: record.openid},
         )
     elif not current_app.config["ANONYMOUS_UPLOADS"]:
         raise ApiError(401, "Anonymous uploads are disabled on this server: sign the upload with a registered key")
@@ -142,24 +102,21 @@ def _date(name: str) -> datetime | None:
         raise ApiError(400, f"Invalid date format: {exc}") from None
 
 
-def _filters() -> store.ListFilters:
+def _filters() -> store.RunFilters:
     start, end = _date("start_date"), _date("end_date")
     if start and end and start > end:
         raise ApiError(400, "Invalid dates: start_date more than end_date")
-    owner_id = None
-    if "signed" in request.args:
-        account = current_caller().account
-        if account is None:
-            raise ApiError(400, "To see signed test results you need to authenticate")
-        owner_id = account.id
+    mine = "signed" in request.args
+    if mine and current_caller().account is None:
+        raise ApiError(400, "To see signed test results you need to authenticate")
     status = request.args.get("verification_status")
     if status is not None and status not in ("0", "1"):
         raise ApiError(400, f"Invalid verification_status value: {status[:40]} (use 0 or 1)")
-    return store.ListFilters(
+    return store.RunFilters(
         start=start,
         end=end,
         cpid=request.args.get("cpid"),
-        owner_id=owner_id,
+        mine=mine,
         verification_status=int(status) if status is not None else None,
     )
 
@@ -196,13 +153,13 @@ def _item(run: store.RunRecord, role: str | None) -> dict[str, Any]:
 def list_results() -> Response:
     """``GET /v1/results``: 20 runs a page, newest first; public runs, or the caller's with ``signed``."""
     filters = _filters()
+    caller = current_caller()
     per_page = int(current_app.config["RESULTS_PER_PAGE"])
-    total = store.count_runs(session(), filters)
+    total = store.count_runs(session(), caller, filters)
     total_pages = math.ceil(total / per_page)
     page = _page(total_pages)
-    caller = current_caller()
     items = []
-    for run in store.list_runs(session(), filters, page=page, per_page=per_page):
+    for run in store.list_runs(session(), caller, filters, offset=(page - 1) * per_page, limit=per_page):
         item = _item(run, role_for(caller, run))
         item["url"] = result_url(run.id)
         items.append(item)
@@ -210,22 +167,6 @@ def list_results() -> Response:
 
 
 # -- one run -------------------------------------------------------------------------------
-
-
-def find_run(run_id: str) -> store.RunRecord:
-    """The run, or 404."""
-    run = store.get_run(session(), run_id)
-    if run is None:
-        raise ApiError(404, f"Test result {run_id} not found")
-    return run
-
-
-def find_run_with_tests(run_id: str) -> tuple[store.RunRecord, list[int]]:
-    """The run and its test-case ids (one query), or 404."""
-    found = store.get_run_with_tests(session(), run_id)
-    if found is None:
-        raise ApiError(404, f"Test result {run_id} not found")
-    return found
 
 
 @bp.get("/results/<run_id>", strict_slashes=False)
@@ -361,7 +302,7 @@ def delete_meta_key(run_id: str, key: str) -> tuple[str, int]:
 
 @bp.get("/results/<run_id>/compliance", strict_slashes=False)
 def show_compliance(run_id: str) -> Response:
-    """``GET /v1/results/<id>/compliance?guideline=2020.06&target=platform``: REFERENCE §5, server-side.
+    """``GET /v1/results/<id>/compliance?guideline=2020.06&target=platform``: the verdict, computed here.
 
     Owner and Foundation are judged on every outcome (the extended document, when there
     is one); everyone else on the passed tests only, so no failure detail leaks.
@@ -393,4 +334,4 @@ def show_compliance(run_id: str) -> Response:
     return jsonify(answer)
 
 
-__all__ = ["bp", "check_storable", "find_run", "json_body", "result_url"]
+__all__ = ["bp"]

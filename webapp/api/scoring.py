@@ -6,8 +6,9 @@
 * Scores and the must-pass set (capabilities whose total reaches the cutoff) of a
   worksheet against a guideline, and the board workbook as ``.xlsx`` or ``.csv``.
 
-The engine is :mod:`scoring.api` (imported read-only); worksheets are the imported
-``scoring*.txt`` files, or the text body of a ``POST``.
+The engine is :mod:`scoring.api` (read-only), imported on the first scoring request
+only: it loads pandas, which starting the API must not pay for. Worksheets are the
+imported ``scoring*.txt`` files, or the text body of a ``POST``.
 """
 
 from __future__ import annotations
@@ -16,19 +17,28 @@ import csv
 import io
 import math
 from collections.abc import Callable
+from types import ModuleType
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
 from interop_model import RunReport, UnknownTarget
-from scoring import api as scoring
 from scoring.errors import ScoringError
-from webapp import catalog, store
-from webapp.database import session
 from webapp.errors import ApiError
+from webapp.sessions import session
+from webapp.store import catalog
+from webapp.store import runs as store
 
 bp = Blueprint("scoring", __name__)
 EVIDENCE = "the latest public run (unsigned, or signed and shared) of each cloud"
+DEFAULT_THRESHOLD = 0.5  # scoring.evidence.DEFAULT_THRESHOLD, without importing pandas to read it
+
+
+def _engine() -> ModuleType:
+    """:mod:`scoring.api`, imported on first use (it loads pandas)."""
+    from scoring import api
+
+    return api
 
 
 def _guideline() -> catalog.LoadedGuideline:
@@ -53,7 +63,7 @@ def _target(loaded: catalog.LoadedGuideline) -> str | None:
 
 
 def _threshold() -> float:
-    raw = request.args.get("threshold", str(scoring.DEFAULT_THRESHOLD))
+    raw = request.args.get("threshold", str(DEFAULT_THRESHOLD))
     try:
         value = float(raw)
     except ValueError:
@@ -92,6 +102,7 @@ def _csv(records: list[dict[str, Any]], name: str) -> Response:
 @bp.get("/scoring/pass-rates", strict_slashes=False)
 def show_pass_rates() -> Response:
     """``GET /v1/scoring/pass-rates?guideline=&target=&threshold=&signed_only=``."""
+    scoring = _engine()
     loaded = _guideline()
     target, threshold = _target(loaded), _threshold()
     signed_only = request.args.get("signed_only", "").lower() in ("1", "true", "yes")
@@ -142,6 +153,7 @@ def _worksheet(loaded: catalog.LoadedGuideline) -> tuple[str, str]:
 
 
 def _board() -> Response:
+    scoring = _engine()
     loaded = _guideline()
     target = _target(loaded)
     name, text = _worksheet(loaded)

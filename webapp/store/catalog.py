@@ -4,9 +4,12 @@
 guideline (by shape, via :func:`interop_model.detect_schema`) and is named like
 RefStack's listing expects: ``YYYY.MM.json`` or ``next.json`` for the core
 ("powered") guidelines, ``<addon>.YYYY.MM.json`` or ``<addon>.next.json`` for add-ons.
-Scoring worksheets (``scoring*.txt`` holding scored lines, REFERENCE §4.3) are imported
-alongside. Everything else is reported as skipped, with the reason. Re-importing replaces
-a file whose content changed.
+Scoring worksheets (``scoring*.txt`` holding scored lines, in the format of the interop
+board's ``working_materials/scoring.txt``) are imported alongside. Everything else is
+reported as skipped, with the reason. Re-importing replaces a file whose content changed.
+
+Parsed files are cached per app (:class:`~webapp.store.cache.StoreCaches`), keyed by
+their content's hash, so a re-import is seen at once.
 """
 
 from __future__ import annotations
@@ -14,7 +17,6 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,7 +25,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from interop_model import Guideline, InvalidGuideline, detect_schema, load_guideline_text
-from webapp.tables import GuidelineFile, WorksheetFile
+from webapp.store.cache import caches_of
+from webapp.store.tables import GuidelineFile, WorksheetFile
 
 POWERED = "powered"
 _CORE_NAME = re.compile(r"^(?:\d{4}\.\d{2}|next)\.json$")
@@ -76,7 +79,7 @@ def import_guidelines(session: Session, directory: Path) -> ImportReport:
             report.skipped.append((where, f"same file name as {seen[path.name].relative_to(directory)}"))
             continue
         try:
-            guideline = _parse(data, path.name)
+            guideline = _parse(session, data, path.name)
         except InvalidGuideline as exc:
             report.skipped.append((where, "invalid guideline: " + "; ".join(exc.problems)))
             continue
@@ -194,23 +197,16 @@ class LoadedGuideline:
     status: str | None
 
 
-_loaded: dict[str, tuple[str, LoadedGuideline]] = {}  # file name -> (sha256, file)
-_parsed: dict[tuple[str, str], Guideline] = {}  # (sha256 of the content, file name) -> model
-_parsed_lock = threading.Lock()
-
-
-def _parse(content: bytes | str, file_name: str) -> Guideline:
-    """Parse a guideline once per process and content (a bounded cache: files are large)."""
+def _parse(session: Session, content: bytes | str, file_name: str) -> Guideline:
+    """Parse a guideline once per app and content (a bounded cache: files are large)."""
     raw = content.encode("utf-8") if isinstance(content, str) else content
     key = (hashlib.sha256(raw).hexdigest(), file_name)
-    guideline = _parsed.get(key)
+    parsed = caches_of(session).parsed_guidelines
+    guideline = parsed.get(key)
     if guideline is None:
         guideline = load_guideline_text(raw, source=file_name)
-        with _parsed_lock:
-            if len(_parsed) >= 64:
-                _parsed.clear()
-            _parsed[key] = guideline
-    return guideline
+        parsed.put(key, guideline)
+    return guideline  # type: ignore[no-any-return]
 
 
 def load_guideline(session: Session, file_name: str) -> LoadedGuideline | None:
@@ -232,17 +228,17 @@ def _first_stored(session: Session, file_names: list[str]) -> LoadedGuideline | 
     if file_name is None:
         return None
     sha, status = found[file_name]
-    cached = _loaded.get(file_name)
+    files = caches_of(session).guideline_files
+    cached = files.get(file_name)
     if cached is not None and cached[0] == sha:
-        return cached[1]
+        return cached[1]  # type: ignore[no-any-return]
     content = session.scalar(select(GuidelineFile.content).where(GuidelineFile.file == file_name))
     if content is None:
         return None
-    item = LoadedGuideline(file=file_name, content=content, guideline=_parse(content, file_name), status=status)
-    with _parsed_lock:
-        if len(_loaded) >= 64:
-            _loaded.clear()
-        _loaded[file_name] = (sha, item)
+    item = LoadedGuideline(
+        file=file_name, content=content, guideline=_parse(session, content, file_name), status=status
+    )
+    files.put(file_name, (sha, item))
     return item
 
 
@@ -268,13 +264,45 @@ def newest_core_guideline(session: Session) -> str | None:
     return None
 
 
+@dataclass(frozen=True, slots=True)
+class GuidelineRow:
+    """A stored guideline file (no content)."""
+
+    file: str
+    family: str
+    name: str
+    guideline_id: str
+    schema: str
+    status: str
+
+
+def list_guideline_files(session: Session) -> list[GuidelineRow]:
+    """Every imported guideline file: the core ones first, then each add-on; within a family
+    ``next.json`` first, then the dated versions newest first."""
+    rows = session.execute(
+        select(
+            GuidelineFile.file,
+            GuidelineFile.family,
+            GuidelineFile.name,
+            GuidelineFile.guideline_id,
+            GuidelineFile.schema,
+            GuidelineFile.status,
+        )
+    )
+    found = [GuidelineRow(f, fam, n, gid, schema, status or "") for f, fam, n, gid, schema, status in rows]
+    found.sort(key=lambda r: r.name, reverse=True)  # "next.json" sorts after every date
+    return sorted(found, key=lambda r: (r.family != POWERED, r.family))
+
+
 __all__ = [
     "POWERED",
+    "GuidelineRow",
     "ImportReport",
     "LoadedGuideline",
     "classify_name",
     "file_name_for",
     "import_guidelines",
+    "list_guideline_files",
     "list_guidelines",
     "list_worksheets",
     "load_guideline",

@@ -1,10 +1,12 @@
-"""The database of one app: its engine, its sessions and its schema migrations.
+"""The database of one app: its engine, its session factories, its caches and its schema migrations.
 
-Each app gets its own engine (stored in ``app.extensions["tcup_db"]``), so tests can
-build many apps over many databases. Sessions are opened per request with
-:func:`session` and closed when the request ends. Schema changes are Alembic
-migrations in ``webapp/migrations``, run programmatically by :func:`upgrade_database`
-(at start-up when ``AUTO_MIGRATE`` is set, and by ``tcup-server init-db``).
+Each app opens its own :class:`Database` (:func:`open_database`; :mod:`webapp.sessions`
+keeps it in ``app.extensions``), so tests can build many apps over many databases.
+Every session it makes carries the app's :class:`~webapp.store.cache.StoreCaches` in
+``session.info``, so the store's caches are per app, never per process. Schema changes
+are Alembic migrations in ``webapp/store/migrations``, run programmatically by
+:func:`upgrade_database` (at start-up when ``AUTO_MIGRATE`` is set, and by
+``tcup-server init-db``).
 """
 
 from __future__ import annotations
@@ -15,10 +17,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, current_app, g, has_request_context, request
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
+
+from webapp.store.cache import CACHES, StoreCaches
 
 log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -36,6 +39,7 @@ class Database:
     engine: Engine
     sessions: sessionmaker[Session]
     readers: sessionmaker[Session]
+    caches: StoreCaches
 
     @property
     def dialect(self) -> str:
@@ -61,6 +65,13 @@ def make_engine(url: str, *, pool_size: int = 5, echo: bool = False) -> Engine:
     return create_engine(url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_recycle=1800)
 
 
+def safe_url(url: str) -> str:
+    """The database URL without its password, for messages."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
 def _sqlite_pragmas(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
@@ -69,44 +80,20 @@ def _sqlite_pragmas(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
     cursor.close()
 
 
-def init_app(app: Flask) -> None:
-    """Create the app's engine, migrate when ``AUTO_MIGRATE`` says so, close sessions per request."""
-    engine = make_engine(
-        app.config["DATABASE_URL"], pool_size=int(app.config["DB_POOL_SIZE"]), echo=bool(app.config["SQL_ECHO"])
-    )
+def open_database(url: str, *, pool_size: int = 5, echo: bool = False, migrate: bool = False) -> Database:
+    """Open the database at ``url`` with fresh caches; with ``migrate``, bring its schema up to date."""
+    engine = make_engine(url, pool_size=pool_size, echo=echo)
     reader = engine.execution_options(isolation_level="AUTOCOMMIT")
-    app.extensions["tcup_db"] = Database(
+    caches = StoreCaches()
+    database = Database(
         engine=engine,
-        sessions=sessionmaker(engine, expire_on_commit=False),
-        readers=sessionmaker(reader, expire_on_commit=False),
+        sessions=sessionmaker(engine, expire_on_commit=False, info={CACHES: caches}),
+        readers=sessionmaker(reader, expire_on_commit=False, info={CACHES: caches}),
+        caches=caches,
     )
-    if app.config["AUTO_MIGRATE"]:
+    if migrate:
         upgrade_database(engine)
-    app.teardown_appcontext(_close_session)
-
-
-def database(app: Flask | None = None) -> Database:
-    """The :class:`Database` of ``app`` (default: the current app)."""
-    return (app or current_app).extensions["tcup_db"]  # type: ignore[no-any-return]
-
-
-def session() -> Session:
-    """The session of the current request or app context, opened on first use.
-
-    GET and HEAD requests read through an autocommit session; everything else gets a
-    transactional one.
-    """
-    if "tcup_session" not in g:
-        db = database()
-        reading = has_request_context() and request.method in ("GET", "HEAD")
-        g.tcup_session = db.readers() if reading else db.sessions()
-    return g.tcup_session  # type: ignore[no-any-return]
-
-
-def _close_session(_exc: BaseException | None) -> None:
-    sess = g.pop("tcup_session", None)
-    if sess is not None:
-        sess.close()
+    return database
 
 
 def _alembic_config(connection: Any) -> Any:
@@ -154,10 +141,9 @@ def upgrade_database(engine: Engine) -> str | None:
 __all__ = [
     "Database",
     "current_revision",
-    "database",
     "head_revision",
-    "init_app",
     "make_engine",
-    "session",
+    "open_database",
+    "safe_url",
     "upgrade_database",
 ]

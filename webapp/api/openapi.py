@@ -10,7 +10,7 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify
 
-from webapp.schemas import EXTENDED_RUN_SCHEMA, PUBKEY_SCHEMA, UPLOAD_SCHEMA
+from webapp.api.schemas import EXTENDED_RUN_SCHEMA, PUBKEY_SCHEMA, UPLOAD_SCHEMA
 
 bp = Blueprint("openapi", __name__)
 
@@ -170,7 +170,7 @@ def build_document() -> dict[str, Any]:
             "get": _op("A run's extended document (owner, Foundation)", {"200": _json(item)}, parameters=[_RUN_ID])
         },
     }
-    from webapp.api_scoring import openapi_paths
+    from webapp.api.scoring import openapi_paths
 
     paths.update(openapi_paths(_op, _query, _json))
     return {

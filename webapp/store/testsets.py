@@ -1,30 +1,31 @@
 """A run's passed tests, stored compactly: distinct test cases once, runs as packed ids.
 
-Every distinct (name, idempotent id) pair is one :class:`~webapp.tables.TestCase` row,
+Every distinct (name, idempotent id) pair is one :class:`~webapp.store.tables.TestCase` row,
 keyed by the SHA-1 of the pair. A run stores the sorted ids of its test cases
 delta-encoded as unsigned varints and zlib-compressed: about 1.5 kB for 1,500 tests,
 where one row per test would take RefStack's 1,500 rows.
 
-Test cases never change once written, so each process keeps an id <-> case cache; a
-warm cache makes an upload's 1,500 lookups free and a run's names a dict read.
+Test cases never change once written, so each app keeps an id <-> case cache (in its
+:class:`~webapp.store.cache.StoreCaches`); a warm cache makes an upload's 1,500 lookups
+free and a run's names a dict read.
 """
 
 from __future__ import annotations
 
 import hashlib
 import threading
-import weakref
 import zlib
 from collections.abc import Iterable, Sequence
 from itertools import accumulate
 from uuid import UUID
 
-from sqlalchemy import Engine, select
+from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from interop_model import CaseResult
-from webapp.tables import TestCase
+from webapp.store.cache import caches_of
+from webapp.store.tables import TestCase
 
 Case = tuple[str, str | None]  # (name, idempotent id in canonical text, or None): the cache's key too
 _CHUNK = 500
@@ -32,7 +33,7 @@ _CACHE_LIMIT = 500_000
 
 
 class _Cache:
-    """Process-wide maps between test-case keys and ids (bounded; cleared when full)."""
+    """One database's maps between test-case keys and ids (bounded; cleared when full)."""
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
@@ -50,19 +51,14 @@ class _Cache:
             self.by_id[case_id] = case
 
 
-_caches: weakref.WeakKeyDictionary[Engine, _Cache] = weakref.WeakKeyDictionary()
-_caches_lock = threading.Lock()
-
-
 def _cache_of(session: Session) -> _Cache:
     """The cache of the session's database: ids differ from one database to another."""
-    engine = session.get_bind()
-    assert isinstance(engine, Engine)
-    cache = _caches.get(engine)
-    if cache is None:
-        with _caches_lock:
-            cache = _caches.setdefault(engine, _Cache())
-    return cache
+    caches = caches_of(session)
+    if caches.cases is None:
+        with caches.lock:
+            if caches.cases is None:
+                caches.cases = _Cache()
+    return caches.cases  # type: ignore[no-any-return]
 
 
 def case_key(name: str, uuid: str | None) -> str:
@@ -130,7 +126,7 @@ def cases_of(session: Session, ids: Iterable[int]) -> list[Case]:
 
 
 def passed_results(session: Session, ids: Iterable[int]) -> list[CaseResult]:
-    """A passed :class:`CaseResult` per test-case id (made once per process and case)."""
+    """A passed :class:`CaseResult` per test-case id (made once per app and case)."""
     cache = _cache_of(session)
     ids = list(ids)
     results = cache.results

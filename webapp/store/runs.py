@@ -1,33 +1,53 @@
-"""Runs in the database: converts rows <-> model. ORM rows never leave this module.
+"""Runs in the database: the one query layer. ORM rows never leave this module.
 
+Runs are stored, queried, filtered and turned into records here, and nowhere else.
 Callers get :class:`RunRecord` (a run's columns) and :class:`~interop_model.RunReport`
-(its tests); they pass plain values and :class:`ListFilters` in.
+(its tests); they pass plain values, a :class:`~webapp.store.accounts.Caller` and
+:class:`RunFilters` in.
+
+Who may see a run (RefStack's roles, strongest first) is decided here once, in
+:func:`role_for` and its SQL twin :func:`_visible_to`, side by side:
+
+* ``foundation``: a member of the Foundation group sees every run;
+* ``owner``: the user whose registered key signed the upload;
+* ``user``: anyone, when the run is public (unsigned, or signed and shared).
+
+A list shows the public runs, or with ``mine`` the caller's own runs (private ones
+included), as ``GET /v1/results?signed`` does; a cloud's page shows the runs the caller
+has a role for.
 """
 
 from __future__ import annotations
 
 import uuid
 import zlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Select, func, insert, select, update
+from sqlalchemy import ColumnElement, Select, case, func, insert, or_, select, true, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from interop_model import RunReport
+from interop_model import CaseResult, Guideline, RunReport
 from interop_model.wire import V1Upload, loads_extended
-from webapp import testsets
-from webapp.tables import ExtendedRun, Run, RunCount, RunTests
+from webapp.store import testsets
+from webapp.store.accounts import ANONYMOUS, Caller
+from webapp.store.cache import caches_of
+from webapp.store.errors import NotFound
+from webapp.store.tables import ExtendedRun, Run, RunCount, RunTests
 
 SHARED = "shared"
-USER = "user"
+USER_META = "user"
 PUBLIC_COUNT = "public"
+PUBLIC_CHANGES = "public_changes"  # bumped whenever the set of public runs changes
 _DEFERRED_JOIN_FROM = 2000
 PUBLIC_META_KEYS = ("shared", "guideline", "target")
+FOUNDATION = "foundation"
+OWNER = "owner"
+USER = "user"
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,15 +72,53 @@ class RunRecord:
         return not self.signed or self.shared
 
 
+# -- who sees what: the visibility rule, once -----------------------------------------------------
+
+
+def role_for(caller: Caller, run: RunRecord) -> str | None:
+    """The caller's role for ``run`` (see the module docstring), or None: the run is hidden."""
+    if caller.foundation:
+        return FOUNDATION
+    if caller.user_id is not None and caller.user_id == run.owner_id:
+        return OWNER
+    if run.public:
+        return USER
+    return None
+
+
+def _visible_to(caller: Caller) -> ColumnElement[bool]:
+    """:func:`role_for` in SQL: the runs for which the caller has a role."""
+    if caller.foundation:
+        return true()
+    if caller.user_id is not None:
+        return or_(Run.public.is_(True), Run.owner_id == caller.user_id)
+    return Run.public.is_(True)
+
+
+def privileged(role: str | None) -> bool:
+    """Owner or Foundation: sees cpid, every meta key and private details."""
+    return role in (OWNER, FOUNDATION)
+
+
+def visible_meta(meta: Mapping[str, str], role: str | None) -> dict[str, str]:
+    """The meta keys ``role`` may read: all of them for owner/Foundation, else shared/guideline/target."""
+    if privileged(role):
+        return dict(meta)
+    return {k: v for k, v in meta.items() if k in PUBLIC_META_KEYS}
+
+
 @dataclass(frozen=True, slots=True)
-class ListFilters:
-    """Filters of ``GET /v1/results`` (already parsed and checked)."""
+class RunFilters:
+    """Filters of a run list (already parsed and checked; None: no filter)."""
 
     start: datetime | None = None
     end: datetime | None = None
     cpid: str | None = None
-    owner_id: int | None = None  # ``signed``: the caller's own signed runs, private ones included
+    mine: bool = False  # the caller's own runs, private ones included (the API's ``signed``)
     verification_status: int | None = None
+    signed: bool | None = None
+    guideline: str | None = None  # meta ``guideline``, with or without ``.json``
+    target: str | None = None  # meta ``target``
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,7 +227,7 @@ def attach_extended(session: Session, run_id: str, body: bytes) -> None:
     """Attach (or replace) the extended document of an existing run."""
     row = session.scalar(select(Run).where(Run.id == run_id))
     if row is None:
-        raise KeyError(run_id)
+        raise NotFound(f"Test result {run_id} not found")
     existing = session.get(ExtendedRun, row.pk)
     if existing is None:
         session.add(ExtendedRun(run_pk=row.pk, document=zlib.compress(body, 6), uploaded_at=_now()))
@@ -254,11 +312,12 @@ def full_report(session: Session, record: RunRecord) -> RunReport:
     return loads_extended(body) if body is not None else passed_report(session, record)
 
 
-def _filtered(query: Select[Any], filters: ListFilters) -> Select[Any]:
-    if filters.owner_id is not None:
-        query = query.where(Run.owner_id == filters.owner_id)
+def _filtered(query: Select[Any], caller: Caller, filters: RunFilters) -> Select[Any]:
+    """The runs a list shows: the caller's own with ``mine``, else those anyone may see."""
+    if filters.mine:
+        query = query.where(Run.owner_id == caller.user_id)
     else:
-        query = query.where(Run.public.is_(True))
+        query = query.where(_visible_to(ANONYMOUS))
     if filters.start is not None:
         query = query.where(Run.created_at >= filters.start)
     if filters.end is not None:
@@ -267,30 +326,39 @@ def _filtered(query: Select[Any], filters: ListFilters) -> Select[Any]:
         query = query.where(Run.cpid == filters.cpid)
     if filters.verification_status is not None:
         query = query.where(Run.verification_status == filters.verification_status)
+    if filters.signed is not None:
+        query = query.where(Run.signed.is_(filters.signed))
+    for key, value in (("guideline", filters.guideline), ("target", filters.target)):
+        if value:
+            spellings = {value, value.removesuffix(".json"), value.removesuffix(".json") + ".json"}
+            query = query.where(Run.meta[key].as_string().in_(sorted(spellings)))
     return query
 
 
-def count_runs(session: Session, filters: ListFilters) -> int:
-    """How many runs the filters select (the unfiltered public list reads a maintained counter)."""
-    if filters == ListFilters():
+def count_runs(session: Session, caller: Caller, filters: RunFilters, *, limit: int | None = None) -> int:
+    """How many runs the filters select, or ``limit + 1`` when more (the unfiltered public list
+    reads a maintained counter when no ``limit`` is given)."""
+    if filters == RunFilters() and limit is None:
         counted = session.scalar(select(RunCount.count).where(RunCount.name == PUBLIC_COUNT))
         if counted is not None:
             return int(counted)
-    return session.scalar(_filtered(select(func.count()).select_from(Run), filters)) or 0
+    if limit is not None:
+        selected = _filtered(select(Run.pk), caller, filters).limit(limit + 1).subquery()
+        return session.scalar(select(func.count()).select_from(selected)) or 0
+    return session.scalar(_filtered(select(func.count()).select_from(Run), caller, filters)) or 0
 
 
-def list_runs(session: Session, filters: ListFilters, *, page: int, per_page: int) -> list[RunRecord]:
-    """One page of runs, newest first. Reads no test data.
+def list_runs(session: Session, caller: Caller, filters: RunFilters, *, offset: int, limit: int) -> list[RunRecord]:
+    """``limit`` runs from ``offset`` on, newest first. Reads no test data.
 
     Deep pages first pick the page's keys from the index alone, then read those rows
     (a "deferred join"), instead of reading and discarding every row before the page.
     """
     order = (Run.created_at.desc(), Run.pk.desc())
-    offset = (page - 1) * per_page
     if offset < _DEFERRED_JOIN_FROM:
-        rows = session.scalars(_filtered(select(Run), filters).order_by(*order).offset(offset).limit(per_page))
+        rows = session.scalars(_filtered(select(Run), caller, filters).order_by(*order).offset(offset).limit(limit))
         return [_record(r) for r in rows]
-    keys = _filtered(select(Run.pk), filters).order_by(*order).offset(offset).limit(per_page).subquery()
+    keys = _filtered(select(Run.pk), caller, filters).order_by(*order).offset(offset).limit(limit).subquery()
     rows = session.scalars(select(Run).join(keys, keys.c.pk == Run.pk).order_by(*order))
     return [_record(r) for r in rows]
 
@@ -310,7 +378,7 @@ def delete_meta(session: Session, run_id: str, key: str) -> bool:
 def _update_meta(session: Session, run_id: str, change: Any) -> None:
     row = session.scalar(select(Run).where(Run.id == run_id).with_for_update())
     if row is None:
-        raise KeyError(run_id)
+        raise NotFound(f"Test result {run_id} not found")
     meta = dict(row.meta or {})
     change(meta)
     was_public = row.public
@@ -326,7 +394,7 @@ def set_verification_status(session: Session, run_id: str, status: int) -> RunRe
     """Set the Foundation's verification flag and return the run."""
     row = session.scalar(select(Run).where(Run.id == run_id).with_for_update())
     if row is None:
-        raise KeyError(run_id)
+        raise NotFound(f"Test result {run_id} not found")
     row.verification_status = status
     session.commit()
     return _record(row)
@@ -343,7 +411,19 @@ def delete_run(session: Session, run_id: str) -> None:
 
 
 def _count_public(session: Session, delta: int) -> None:
-    session.execute(update(RunCount).where(RunCount.name == PUBLIC_COUNT).values(count=RunCount.count + delta))
+    """The public runs changed: count them, and bump :data:`PUBLIC_CHANGES` (in one statement)."""
+    session.execute(
+        update(RunCount)
+        .where(RunCount.name.in_((PUBLIC_COUNT, PUBLIC_CHANGES)))
+        .values(count=RunCount.count + case((RunCount.name == PUBLIC_COUNT, delta), else_=1))
+    )
+
+
+def public_changes(session: Session) -> int:
+    """A number that changes whenever a run becomes public or stops being public (an upload,
+    a share or unshare, a deletion): what summaries of the public runs are keyed by, so a
+    cached summary is never reused once what it summarises has changed, in any process."""
+    return int(session.scalar(select(RunCount.count).where(RunCount.name == PUBLIC_CHANGES)) or 0)
 
 
 def recount(session: Session) -> int:
@@ -354,6 +434,11 @@ def recount(session: Session) -> int:
         session.add(RunCount(name=PUBLIC_COUNT, count=public))
     else:
         counter.count = public
+    changes = session.get(RunCount, PUBLIC_CHANGES)
+    if changes is None:
+        session.add(RunCount(name=PUBLIC_CHANGES, count=1))
+    else:
+        changes.count += 1
     session.commit()
     return public
 
@@ -363,7 +448,7 @@ def latest_public_runs(session: Session, *, signed_only: bool = False) -> list[R
     ranked = select(
         Run.pk,
         func.row_number().over(partition_by=Run.cpid, order_by=(Run.created_at.desc(), Run.pk.desc())).label("n"),
-    ).where(Run.public.is_(True))
+    ).where(_visible_to(ANONYMOUS))
     if signed_only:
         ranked = ranked.where(Run.signed.is_(True))
     sub = ranked.subquery()
@@ -371,16 +456,146 @@ def latest_public_runs(session: Session, *, signed_only: bool = False) -> list[R
     return [_record(r) for r in rows]
 
 
+# -- runs judged against guidelines ----------------------------------------------------------------
+
+
+def _listed(session: Session, guidelines: Sequence[Guideline]) -> tuple[frozenset[str], frozenset[str]]:
+    """Every test name and alias of the guidelines, and every idempotent id (cached per parsed guideline)."""
+    key = tuple(id(g) for g in guidelines)
+    listed = caches_of(session).listed_tests
+    found = listed.get(key)
+    if found is None or any(a is not b for a, b in zip(found[0], guidelines, strict=True)):
+        entries = [e for g in guidelines for cap in g.capabilities.values() for e in cap.tests]
+        found = (
+            tuple(guidelines),  # held, so that the guidelines' ids stay theirs
+            frozenset(n for e in entries for n in e.names()),
+            frozenset(str(e.uuid) for e in entries if e.uuid is not None),
+        )
+        listed.put(key, found)
+    return found[1], found[2]
+
+
+def _relevant(session: Session, ids: list[int], names: frozenset[str], uuids: frozenset[str]) -> list[CaseResult]:
+    """The test cases among ``ids`` that the guidelines list; each case is judged once per app."""
+    known = caches_of(session).relevance.setdefault((names, uuids), dict)
+    unknown = [i for i in ids if i not in known]
+    if unknown:
+        if len(known) > 500_000:
+            known.clear()
+        for case_id, (name, uuid) in zip(unknown, testsets.cases_of(session, unknown), strict=True):
+            listed = name in names or uuid in uuids
+            known[case_id] = CaseResult(test_id=name, idempotent_id=UUID(uuid) if uuid else None) if listed else None
+    return [case for case in map(known.get, ids) if case is not None]
+
+
+def passed_reports(
+    session: Session, records: Sequence[RunRecord], guidelines: Sequence[Guideline], *, extras: bool = False
+) -> dict[str, tuple[RunReport, list[str]]]:
+    """Each run's passed tests that the guidelines list (by name, alias or idempotent id), read in
+    one query, and (with ``extras``) its other passed names, sorted.
+
+    # NOTE: a test no guideline lists cannot change any verdict of
+    # :func:`interop_model.evaluate`, so leaving it out gives the same report for a fifth of
+    # the work (runs pass about 1,500 tests; a guideline lists about 300).
+    """
+    names, uuids = _listed(session, guidelines)
+    by_id = {r.id: r for r in records}
+    found: dict[str, tuple[RunReport, list[str]]] = {
+        r.id: (RunReport(cpid=r.cpid, duration_seconds=r.duration_seconds), []) for r in records
+    }
+    for start in range(0, len(records), 500):
+        chunk = [r.id for r in records[start : start + 500]]
+        rows = session.execute(
+            select(Run.id, RunTests.packed).join(RunTests, RunTests.run_pk == Run.pk).where(Run.id.in_(chunk))
+        )
+        for run_id, packed in rows:
+            ids = testsets.unpack_ids(packed)
+            record = by_id[run_id]
+            report = RunReport(
+                cpid=record.cpid,
+                duration_seconds=record.duration_seconds,
+                results=tuple(_relevant(session, ids, names, uuids)),
+            )
+            other = sorted(n for n, _ in testsets.cases_of(session, ids) if n not in names) if extras else []
+            found[run_id] = (report, other)
+    return found
+
+
+def run_report(
+    session: Session, record: RunRecord, role: str | None, guideline: Guideline | None
+) -> tuple[RunReport, list[str]]:
+    """What a caller with ``role`` may be judged on (every outcome for owner/Foundation, else the
+    passed tests) and the passed names the guideline does not list."""
+    if privileged(role) and record.has_extended:
+        report = full_report(session, record)
+        if guideline is None:
+            return report, []
+        known = _listed(session, [guideline])[0]
+        return report, sorted(n for n in report.passed_names() if n not in known)
+    if guideline is None:
+        return passed_report(session, record), []
+    return passed_reports(session, [record], [guideline], extras=True)[record.id]
+
+
+def evidence_reports(session: Session, guidelines: Sequence[Guideline]) -> list[RunReport]:
+    """Each cloud's newest public run, as its passed tests the guidelines list: the Widely
+    Deployed evidence (scoring matches results to the guidelines' tests only)."""
+    latest = latest_public_runs(session)
+    reports = passed_reports(session, latest, guidelines)
+    return [reports[r.id][0] for r in latest]
+
+
+# -- clouds ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CloudRow:
+    """A cloud the caller may name: its cpid, how many runs and the newest one."""
+
+    cpid: str
+    runs: int
+    latest: datetime
+
+
+def cloud_runs(session: Session, caller: Caller, cpid: str, *, limit: int) -> tuple[list[RunRecord], int]:
+    """The newest ``limit`` runs of ``cpid`` the caller has a role for (oldest first), and how many there are."""
+    visible = _visible_to(caller)
+    total = session.scalar(select(func.count()).select_from(Run).where(visible, Run.cpid == cpid)) or 0
+    query = select(Run).where(visible, Run.cpid == cpid)
+    rows = session.scalars(query.order_by(Run.created_at.desc(), Run.pk.desc()).limit(limit))
+    return [_record(r) for r in rows][::-1], total
+
+
+def visible_clouds(session: Session, caller: Caller, *, limit: int = 500) -> list[CloudRow]:
+    """Clouds whose cpid the caller may see: every cloud for the Foundation, their own for a user,
+    none for an anonymous caller (cpids are private to owners and the Foundation)."""
+    if caller.user_id is None:
+        return []
+    query = select(Run.cpid, func.count(), func.max(Run.created_at)).group_by(Run.cpid)
+    if not caller.foundation:
+        query = query.where(Run.owner_id == caller.user_id)
+    rows = session.execute(query.order_by(func.max(Run.created_at).desc()).limit(limit))
+    return [CloudRow(cpid, count, latest) for cpid, count, latest in rows]
+
+
 __all__ = [
+    "FOUNDATION",
+    "OWNER",
     "PUBLIC_META_KEYS",
-    "ListFilters",
+    "SHARED",
+    "USER",
+    "USER_META",
+    "CloudRow",
     "NewRun",
+    "RunFilters",
     "RunRecord",
     "SavedRun",
     "attach_extended",
+    "cloud_runs",
     "count_runs",
     "delete_meta",
     "delete_run",
+    "evidence_reports",
     "extended_body",
     "full_report",
     "get_run",
@@ -391,10 +606,17 @@ __all__ = [
     "passed_cases",
     "passed_names",
     "passed_report",
+    "passed_reports",
+    "privileged",
+    "public_changes",
     "recount",
     "report_of",
+    "role_for",
+    "run_report",
     "save_run",
     "save_upload",
     "set_meta",
     "set_verification_status",
+    "visible_clouds",
+    "visible_meta",
 ]

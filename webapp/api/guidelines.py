@@ -10,9 +10,9 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify, request
 
 from interop_model import UnknownTarget, parse_statuses
-from webapp import catalog
-from webapp.database import session
 from webapp.errors import error_response
+from webapp.sessions import session
+from webapp.store import catalog
 
 bp = Blueprint("guidelines", __name__)
 

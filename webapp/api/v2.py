@@ -14,12 +14,15 @@ from flask import Blueprint, Response, request
 
 from interop_model import InvalidRunDocument
 from interop_model.wire import from_extended_document
-from webapp import accounts, signatures, store
+from webapp import signatures
 from webapp.access import OWNER, require_role
-from webapp.api_v1 import check_storable, find_run, json_body, result_url
-from webapp.auth import Caller, current_caller
-from webapp.database import session
+from webapp.api.requests import check_storable, find_run, json_body, result_url
+from webapp.auth import current_caller
 from webapp.errors import ApiError
+from webapp.sessions import session
+from webapp.store import accounts
+from webapp.store import runs as store
+from webapp.store.accounts import Caller
 
 bp = Blueprint("api_v2", __name__)
 
@@ -58,7 +61,7 @@ def upload_run() -> tuple[dict[str, object], int]:
             owner_id=record.user_id,
             pubkey_id=record.id,
             body_sha256=hashlib.sha256(body).hexdigest(),
-            meta={store.USER: record.openid},
+            meta={store.USER_META: record.openid},
             extended_body=body,
         ),
     )
