@@ -41,6 +41,19 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("CORS_ORIGINS", [], "origins allowed to call the API from a browser"),
     Setting("DB_POOL_SIZE", 5, "connections kept per worker process (PostgreSQL)"),
     Setting("SQL_ECHO", False, "log every SQL statement (never enable in production: it logs tokens' hashes)"),
+    Setting(
+        "OIDC_ISSUER",
+        "",
+        "OpenID Connect provider's issuer URL; set it to let users sign in (and be created) through it",
+    ),
+    Setting("OIDC_CLIENT_ID", "", "this server's client id at the OpenID Connect provider"),
+    Setting("OIDC_CLIENT_SECRET", "", "this server's client secret at the OpenID Connect provider (never logged)"),
+    Setting("OIDC_SCOPES", "openid email profile", "scopes asked of the OpenID Connect provider"),
+    Setting(
+        "SECRET_KEY",
+        "",
+        "key signing the sign-in state cookie; the same for every worker (derived from OIDC_CLIENT_SECRET when empty)",
+    ),
 )
 
 _NAMES = {s.name for s in SETTINGS}

@@ -34,7 +34,7 @@ def signin() -> BaseResponse | tuple[str, int]:
 
 @bp.post("/signout")
 def signout() -> BaseResponse:
-    """Forget the sign-in cookie."""
-    response = redirect(url_for("dashboard.index"))
-    response.delete_cookie(COOKIE, httponly=True, samesite="Strict", secure=request.is_secure)
-    return response
+    """Forget the sign-in cookie (and revoke the token an OpenID Connect sign-in made for it)."""
+    from webapp.dashboard.oidc import sign_out
+
+    return sign_out()

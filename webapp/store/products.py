@@ -1,0 +1,542 @@
+"""Products, their versions, the runs attached to them, and the public registry.
+
+A product belongs to a vendor and is a distro (``product_type`` 0), a public cloud (1) or
+a hosted private cloud (2); RefStack also kept a coarse ``type``: 1 (software) for a distro,
+0 (cloud) otherwise. Every product has a default version (``version`` null, or the version
+given at creation) made with it, which cannot be deleted. A version may carry the cpid of
+the cloud it is, so that a signed upload from that cloud is attached to it.
+
+The registry (public products with their latest verified run) is cached per app, keyed by
+a counter that every change to vendors, products, versions, attachments and verification
+bumps, so a cached listing is never served once what it lists has changed, in any process.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import delete, exists, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from webapp.store.cache import caches_of
+from webapp.store.errors import AlreadyExists, NotFound
+from webapp.store.tables import Organization, Product, ProductVersion, Run, RunCount, User
+from webapp.store.vendors import PUBLIC_TYPES, InUse, InvalidState, admin_vendor_ids
+
+DISTRO, PUBLIC_CLOUD, HOSTED_PRIVATE_CLOUD = 0, 1, 2
+PRODUCT_TYPES = (DISTRO, PUBLIC_CLOUD, HOSTED_PRIVATE_CLOUD)
+CLOUD, SOFTWARE = 0, 1
+REGISTRY_CHANGES = "registry_changes"
+EMPTY_VERSION = (
+    "Can not delete the empty version as it is used for basic product/test association. This version was "
+    "implicitly created with the product, and so it cannot be deleted explicitly."
+)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ProductRecord:
+    """A product as the API shows it; ``created_by`` is the creator's openid."""
+
+    id: str
+    name: str
+    description: str | None
+    product_ref_id: str | None
+    organization_id: str
+    created_by: str | None
+    public: bool
+    properties: str | None
+    type: int
+    product_type: int
+    created_at: datetime
+    updated_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class VersionRecord:
+    """A product version, with what a run's ``product_version`` shows of its product."""
+
+    id: str
+    product_id: str
+    version: str | None
+    cpid: str | None
+    product_name: str
+    organization_id: str
+    public: bool
+
+    def product_info(self) -> dict[str, Any]:
+        """RefStack's ``product_info``."""
+        return {
+            "id": self.product_id,
+            "name": self.product_name,
+            "organization_id": self.organization_id,
+            "public": self.public,
+        }
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RegistryEntry:
+    """A public product in the registry, with its latest verified run (if any)."""
+
+    product_id: str
+    name: str
+    description: str | None
+    product_type: int
+    vendor_id: str
+    vendor_name: str
+    run_id: str | None
+    guideline: str | None
+    target: str | None
+    verified_at: datetime | None
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+
+
+def _select() -> Any:
+    return select(Product, User.openid).outerjoin(User, User.id == Product.created_by)
+
+
+def _product(row: Product, openid: str | None) -> ProductRecord:
+    return ProductRecord(
+        id=row.id,
+        name=row.name,
+        description=row.description,
+        product_ref_id=row.product_ref_id,
+        organization_id=row.organization_id,
+        created_by=openid,
+        public=row.public,
+        properties=row.properties,
+        type=row.type,
+        product_type=row.product_type,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+def _versions() -> Any:
+    return select(ProductVersion, Product.name, Product.organization_id, Product.public).join(
+        Product, Product.id == ProductVersion.product_id
+    )
+
+
+def _version(row: ProductVersion, name: str, organization_id: str, public: bool) -> VersionRecord:
+    return VersionRecord(
+        id=row.id,
+        product_id=row.product_id,
+        version=row.version,
+        cpid=row.cpid,
+        product_name=name,
+        organization_id=organization_id,
+        public=public,
+    )
+
+
+def _bump(session: Session) -> None:
+    session.execute(update(RunCount).where(RunCount.name == REGISTRY_CHANGES).values(count=RunCount.count + 1))
+
+
+def registry_changed(session: Session) -> None:
+    """Note a change the registry shows (a verification, an attachment) and commit."""
+    _bump(session)
+    session.commit()
+
+
+def registry_changes(session: Session) -> int:
+    """The counter cached registry listings are keyed by."""
+    return int(session.scalar(select(RunCount.count).where(RunCount.name == REGISTRY_CHANGES)) or 0)
+
+
+# -- products ------------------------------------------------------------------------------
+
+
+def get_product(session: Session, product_id: str) -> ProductRecord:
+    """The product, or :class:`NotFound`."""
+    found = session.execute(_select().where(Product.id == product_id)).first()
+    if found is None:
+        raise NotFound(f'Product with id "{product_id}" not found')
+    return _product(*found)
+
+
+def list_products(
+    session: Session,
+    *,
+    everything: bool = False,
+    vendor_ids: Collection[str] = (),
+    organization_id: str | None = None,
+) -> list[ProductRecord]:
+    """Products by name: every one with ``everything``, else the public ones and those of ``vendor_ids``."""
+    query = _select()
+    if not everything:
+        own = Product.organization_id.in_(list(vendor_ids)) if vendor_ids else None
+        query = query.where(or_(Product.public.is_(True), own) if own is not None else Product.public.is_(True))
+    if organization_id is not None:
+        query = query.where(Product.organization_id == organization_id)
+    rows = session.execute(query.order_by(Product.name, Product.created_at.desc(), Product.id)).all()
+    return [_product(*row) for row in rows]
+
+
+def default_vendor_name(openid: str) -> str:
+    """The name of the private vendor made for a user who creates a product without one."""
+    return f"vendor_{openid}"[:80]
+
+
+def create_product(
+    session: Session,
+    *,
+    name: str,
+    product_type: int,
+    organization_id: str,
+    creator_id: int,
+    description: str | None = None,
+    version: str | None = None,
+) -> ProductRecord:
+    """A new private product of the vendor, with its default version."""
+    if session.scalar(select(Organization.id).where(Organization.id == organization_id)) is None:
+        raise NotFound(f"Organization with id {organization_id} not found")
+    product_id = str(uuid.uuid4())
+    kind = SOFTWARE if product_type == DISTRO else CLOUD
+    session.add(
+        Product(
+            id=product_id,
+            name=name,
+            description=description,
+            product_ref_id=str(uuid.uuid4()) if kind == SOFTWARE else None,
+            organization_id=organization_id,
+            created_by=creator_id,
+            public=False,
+            type=kind,
+            product_type=product_type,
+            created_at=_now(),
+        )
+    )
+    session.flush()
+    session.add(
+        ProductVersion(
+            id=str(uuid.uuid4()), product_id=product_id, version=version, created_by=creator_id, created_at=_now()
+        )
+    )
+    _bump(session)
+    session.commit()
+    return get_product(session, product_id)
+
+
+def update_product(session: Session, product_id: str, changes: dict[str, Any]) -> ProductRecord:
+    """Change ``name``, ``description``, ``product_ref_id``, ``public`` or ``properties`` (JSON text)."""
+    allowed = {"name", "description", "product_ref_id", "public", "properties"}
+    values = {key: value for key, value in changes.items() if key in allowed}
+    values["updated_at"] = _now()
+    done = session.execute(update(Product).where(Product.id == product_id).values(**values))
+    if done.rowcount == 0:  # type: ignore[attr-defined]
+        session.rollback()
+        raise NotFound(f'Product with id "{product_id}" not found')
+    _bump(session)
+    session.commit()
+    return get_product(session, product_id)
+
+
+def delete_product(session: Session, product_id: str) -> None:
+    """Delete the product and its versions; :class:`InUse` while runs are attached."""
+    if session.scalar(select(Product.id).where(Product.id == product_id)) is None:
+        raise NotFound(f'Product with id "{product_id}" not found')
+    versions = select(ProductVersion.id).where(ProductVersion.product_id == product_id)
+    in_use = "Unable to delete. There are still tests associated to versions of this product."
+    if session.scalar(select(exists().where(Run.product_version_id.in_(versions)))):
+        raise InUse(in_use)
+    try:
+        session.execute(delete(ProductVersion).where(ProductVersion.product_id == product_id))
+        session.execute(delete(Product).where(Product.id == product_id))
+        _bump(session)
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        raise InUse(in_use) from None
+
+
+# -- versions ------------------------------------------------------------------------------
+
+
+def list_versions(session: Session, product_id: str) -> list[VersionRecord]:
+    """The product's versions, the default one first, then by creation."""
+    rows = session.execute(
+        _versions()
+        .where(ProductVersion.product_id == product_id)
+        .order_by(ProductVersion.version.is_not(None), ProductVersion.created_at, ProductVersion.id)
+    ).all()
+    return [_version(*row) for row in rows]
+
+
+def get_version(session: Session, version_id: str, *, product_id: str | None = None) -> VersionRecord:
+    """The version (of ``product_id``, when given), or :class:`NotFound`."""
+    query = _versions().where(ProductVersion.id == version_id)
+    if product_id is not None:
+        query = query.where(ProductVersion.product_id == product_id)
+    row = session.execute(query).first()
+    if row is None:
+        raise NotFound(f'Version with id "{version_id}" not found')
+    return _version(*row)
+
+
+def versions_by_id(session: Session, version_ids: Collection[str]) -> dict[str, VersionRecord]:
+    """The versions named (one query), by id."""
+    if not version_ids:
+        return {}
+    rows = session.execute(_versions().where(ProductVersion.id.in_(list(version_ids)))).all()
+    return {row[0].id: _version(*row) for row in rows}
+
+
+def create_version(
+    session: Session, product_id: str, *, version: str, cpid: str | None, creator_id: int
+) -> VersionRecord:
+    """A new version of the product; :class:`AlreadyExists` when the product has it already."""
+    if session.scalar(select(Product.id).where(Product.id == product_id)) is None:
+        raise NotFound(f'Product with id "{product_id}" not found')
+    version_id = str(uuid.uuid4())
+    session.add(
+        ProductVersion(
+            id=version_id, product_id=product_id, version=version, cpid=cpid, created_by=creator_id, created_at=_now()
+        )
+    )
+    try:
+        _bump(session)
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        raise AlreadyExists(f"Version {version!r} of product {product_id} already exists") from None
+    return get_version(session, version_id)
+
+
+def update_version(session: Session, version_id: str, *, product_id: str, cpid: str | None) -> VersionRecord:
+    """Change the version's cpid (the only field that changes)."""
+    done = session.execute(
+        update(ProductVersion)
+        .where(ProductVersion.id == version_id, ProductVersion.product_id == product_id)
+        .values(cpid=cpid)
+    )
+    if done.rowcount == 0:  # type: ignore[attr-defined]
+        session.rollback()
+        raise NotFound(f'Version with id "{version_id}" not found')
+    _bump(session)
+    session.commit()
+    return get_version(session, version_id)
+
+
+def delete_version(session: Session, version_id: str, *, product_id: str) -> None:
+    """Delete a version; never the default one (:class:`InvalidState`), nor one with runs (:class:`InUse`)."""
+    version = get_version(session, version_id, product_id=product_id)
+    if not version.version:
+        raise InvalidState(EMPTY_VERSION)
+    in_use = "Unable to delete. There are still tests associated to this product version."
+    if session.scalar(select(exists().where(Run.product_version_id == version_id))):
+        raise InUse(in_use)
+    try:
+        session.execute(delete(ProductVersion).where(ProductVersion.id == version_id))
+        _bump(session)
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        raise InUse(in_use) from None
+
+
+def version_for_upload(session: Session, cpid: str, *, user_id: int, foundation: bool) -> VersionRecord | None:
+    """The version a signed upload from ``cpid`` is attached to: the only version with that cpid,
+    when the uploader administers its vendor or is the Foundation; else None."""
+    found = session.execute(_versions().where(ProductVersion.cpid == cpid).limit(2)).all()
+    if len(found) != 1:
+        return None
+    version = _version(*found[0])
+    if foundation or version.organization_id in admin_vendor_ids(session, user_id):
+        return version
+    return None
+
+
+def attach_run(session: Session, run_id: str, version: VersionRecord | None) -> None:
+    """Attach the run to a product version (or detach it with None); verified runs are frozen."""
+    done = session.execute(
+        update(Run)
+        .where(Run.id == run_id, Run.verification_status == 0)
+        .values(
+            product_version_id=version.id if version else None,
+            vendor_id=version.organization_id if version else None,
+        )
+    )
+    if done.rowcount == 0:  # type: ignore[attr-defined]
+        session.rollback()
+        raise InvalidState("Can not update product_version_id for a verified test run.")
+    _bump(session)
+    session.commit()
+
+
+# -- the registry --------------------------------------------------------------------------
+
+
+def _registry_entries(session: Session) -> tuple[RegistryEntry, ...]:
+    verified = (
+        select(
+            ProductVersion.product_id.label("product_id"),
+            Run.id.label("run_id"),
+            Run.meta.label("meta"),
+            Run.created_at.label("created_at"),
+            func.row_number()
+            .over(partition_by=ProductVersion.product_id, order_by=(Run.created_at.desc(), Run.pk.desc()))
+            .label("rank"),
+        )
+        .join(Run, Run.product_version_id == ProductVersion.id)
+        .where(Run.verification_status == 1)
+        .subquery()
+    )
+    latest = select(verified).where(verified.c.rank == 1).subquery()
+    rows = session.execute(
+        select(
+            Product.id,
+            Product.name,
+            Product.description,
+            Product.product_type,
+            Organization.id,
+            Organization.name,
+            latest.c.run_id,
+            latest.c.meta,
+            latest.c.created_at,
+        )
+        .join(Organization, Organization.id == Product.organization_id)
+        .outerjoin(latest, latest.c.product_id == Product.id)
+        .where(Product.public.is_(True), Organization.type.in_(PUBLIC_TYPES))
+        .order_by(Product.name, Product.id)
+    ).all()
+    entries = []
+    for pid, name, description, ptype, vid, vname, run_id, meta, verified_at in rows:
+        meta = meta or {}
+        entries.append(
+            RegistryEntry(
+                product_id=pid,
+                name=name,
+                description=description,
+                product_type=ptype,
+                vendor_id=vid,
+                vendor_name=vname,
+                run_id=run_id,
+                guideline=meta.get("guideline") if run_id else None,
+                target=meta.get("target") if run_id else None,
+                verified_at=verified_at,
+            )
+        )
+    return tuple(entries)
+
+
+def registry(session: Session) -> tuple[RegistryEntry, ...]:
+    """Every public product of a public vendor, by name, with its latest verified run (cached)."""
+    key = registry_changes(session)
+    return caches_of(session).registry.setdefault(key, lambda: _registry_entries(session))  # type: ignore[no-any-return]
+
+
+def latest_verified(session: Session, product_id: str) -> RegistryEntry | None:
+    """The product's registry entry (None when it is not in the registry)."""
+    for entry in registry(session):
+        if entry.product_id == product_id:
+            return entry
+    return None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AttachedRun:
+    """A run attached to a product version, as the product and review pages list it."""
+
+    id: str
+    version_id: str
+    created_at: datetime
+    verification_status: int
+    guideline: str | None
+    target: str | None
+    shared: bool
+    product_id: str = ""
+    product_name: str = ""
+    version: str | None = None
+
+
+def _attached(row: Any) -> AttachedRun:
+    meta = dict(row.meta or {})
+    return AttachedRun(
+        id=row.id,
+        version_id=row.product_version_id,
+        created_at=row.created_at,
+        verification_status=row.verification_status,
+        guideline=meta.get("guideline"),
+        target=meta.get("target"),
+        shared=bool(meta.get("shared")),
+        product_id=row.product_id,
+        product_name=row.name,
+        version=row.version,
+    )
+
+
+def _attached_query() -> Any:
+    return (
+        select(
+            Run.id,
+            Run.product_version_id,
+            Run.created_at,
+            Run.verification_status,
+            Run.meta,
+            Product.id.label("product_id"),
+            Product.name,
+            ProductVersion.version,
+        )
+        .join(ProductVersion, ProductVersion.id == Run.product_version_id)
+        .join(Product, Product.id == ProductVersion.product_id)
+    )
+
+
+def product_runs(session: Session, product_id: str, *, public_only: bool, limit: int = 200) -> list[AttachedRun]:
+    """The runs attached to the product's versions, newest first (only public runs with ``public_only``)."""
+    query = _attached_query().where(ProductVersion.product_id == product_id)
+    if public_only:
+        query = query.where(Run.public.is_(True))
+    rows = session.execute(query.order_by(Run.created_at.desc(), Run.pk.desc()).limit(limit)).all()
+    return [_attached(row) for row in rows]
+
+
+def unverified_runs(session: Session, *, limit: int = 200) -> list[AttachedRun]:
+    """Runs attached to a product but not verified yet, newest first (the Foundation's queue)."""
+    query = _attached_query().where(Run.verification_status == 0)
+    rows = session.execute(query.order_by(Run.created_at.desc(), Run.pk.desc()).limit(limit)).all()
+    return [_attached(row) for row in rows]
+
+
+__all__ = [
+    "CLOUD",
+    "AttachedRun",
+    "DISTRO",
+    "EMPTY_VERSION",
+    "HOSTED_PRIVATE_CLOUD",
+    "PRODUCT_TYPES",
+    "PUBLIC_CLOUD",
+    "SOFTWARE",
+    "ProductRecord",
+    "RegistryEntry",
+    "VersionRecord",
+    "attach_run",
+    "create_product",
+    "create_version",
+    "default_vendor_name",
+    "delete_product",
+    "delete_version",
+    "get_product",
+    "get_version",
+    "latest_verified",
+    "list_products",
+    "list_versions",
+    "product_runs",
+    "registry",
+    "registry_changed",
+    "registry_changes",
+    "update_product",
+    "unverified_runs",
+    "update_version",
+    "version_for_upload",
+    "versions_by_id",
+]
