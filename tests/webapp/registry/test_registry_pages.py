@@ -7,8 +7,8 @@ import re
 
 import requests
 
-from tests.webapp.registry.conftest import Http
 from tests.webapp.conftest import Party
+from tests.webapp.registry.conftest import Http
 
 CPID = "cpid-pages-cloud"
 
