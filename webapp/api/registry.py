@@ -89,14 +89,32 @@ def product_version_view(run: RunRecord, role: str | None, versions: Mapping[str
     return {"id": version.id, "version": version.version, "cpid": version.cpid, "product_info": version.product_info()}
 
 
-def attach_at_upload(cpid: str, user_id: int) -> dict[str, Any]:
-    """``NewRun`` fields for a signed upload: the one product version carrying ``cpid``, when the
-    uploader administers its product (or is the Foundation)."""
-    uploader = accounts.account_by_id(session(), user_id)
-    version = products.version_for_upload(
-        session(), cpid, user_id=user_id, foundation=bool(uploader and uploader.foundation)
-    )
-    return {"product_version_id": version.id, "vendor_id": version.organization_id} if version else {}
+def attach_at_upload(cpid: str, user_id: int | None, requested: str | None) -> dict[str, Any]:
+    """``NewRun`` fields attaching an upload to a product version.
+
+    With ``?product_version_id=`` (``tcup upload --product-version``) the upload must be signed
+    by an admin of that product's vendor (or the Foundation): 401 unsigned, 404 unknown, 403 not
+    an admin, checked before anything is stored. Without it, a signed upload is attached to the
+    one version carrying its cpid when the uploader administers that product, as RefStack did.
+    """
+    uploader = accounts.account_by_id(session(), user_id) if user_id is not None else None
+    if requested is not None:
+        if uploader is None:
+            raise ApiError(
+                401, "Only a signed upload can be attached to a product version: sign it with a registered key"
+            )
+        version = products.get_version(session(), requested)
+        if not (uploader.foundation or version.organization_id in uploader.vendor_ids):
+            raise ApiError(
+                403,
+                f"{uploader.openid} does not administer product {version.product_name!r} (version {requested}): "
+                "ask one of its vendor's admins to add you, or upload without a product version",
+            )
+        return {"product_version_id": version.id, "vendor_id": version.organization_id}
+    if uploader is None:
+        return {}
+    found = products.version_for_upload(session(), cpid, user_id=uploader.id, foundation=uploader.foundation)
+    return {"product_version_id": found.id, "vendor_id": found.organization_id} if found else {}
 
 
 def product_filter() -> dict[str, Any]:

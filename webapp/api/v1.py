@@ -74,10 +74,12 @@ def upload_result() -> tuple[Response, int]:
             pubkey_id=record.id,
             body_sha256=hashlib.sha256(body).hexdigest(),
             meta={store.USER_META: record.openid},
-            **registry.attach_at_upload(upload.cpid, record.user_id),
+            **registry.attach_at_upload(upload.cpid, record.user_id, request.args.get("product_version_id")),
         )
     elif not current_app.config["ANONYMOUS_UPLOADS"]:
         raise ApiError(401, "Anonymous uploads are disabled on this server: sign the upload with a registered key")
+    else:  # an anonymous upload cannot name a product version (a 401)
+        registry.attach_at_upload(upload.cpid, None, request.args.get("product_version_id"))
     saved = store.save_upload(session(), upload, new)
     answer: dict[str, Any] = {"test_id": saved.id, "url": result_url(saved.id)}
     if not saved.created:

@@ -46,7 +46,9 @@ def init_app(app: Flask) -> None:
         # alike, so without a SECRET_KEY one is derived from the client secret (never logged).
         secret = str(app.config.get("OIDC_CLIENT_SECRET") or "")
         app.config["SECRET_KEY"] = hashlib.sha256(b"tcup session key\0" + secret.encode()).hexdigest()
-    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
+    if not app.config.get("SESSION_COOKIE_SAMESITE"):
+        # the provider sends the browser back with a top-level GET from its site: Lax lets the state through
+        app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
     oauth = OAuth(app)
     oauth.register(
         "oidc",
@@ -106,10 +108,18 @@ def oidc_return() -> BaseResponse:
         raise ApiError(401, f"Sign-in failed: {exc.description or exc.error}") from None
     except (OSError, ValueError) as exc:
         raise ApiError(502, f"The OpenID Connect provider cannot be reached: {type(exc).__name__}") from None
-    claims = token.get("userinfo") or {}
+    claims = dict(token.get("userinfo") or {})
     subject = claims.get("sub")
     if not isinstance(subject, str) or not subject:
         raise ApiError(401, "Sign-in failed: the provider's ID token names no subject")
+    if not (claims.get("name") and claims.get("email")):
+        # many providers put the profile in the userinfo answer only, not in the ID token
+        try:
+            extra = client.userinfo(token=token)
+        except (OSError, ValueError, AuthlibBaseError):
+            extra = {}
+        if extra.get("sub") == subject:
+            claims = {**extra, **{k: v for k, v in claims.items() if v}}
     issuer = str(current_app.config["OIDC_ISSUER"]).rstrip("/")
     account = users.sign_in_user(
         db_session(),

@@ -6,7 +6,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.webapp.registry.conftest import Http, check_error
+import requests
+
+from tests.webapp.registry.conftest import NAMES, Http, check_error
+from tests.webapp.signing import sign, v1_body
 
 CPID = "cpid-acme-cloud"
 
@@ -54,6 +57,27 @@ def test_a_signed_upload_is_attached_to_the_one_version_with_its_cpid(http: Http
     # an anonymous upload never is
     anonymous = http.upload(None, CPID)
     assert http.ok(p.anonymous, "GET", f"/v1/results/{anonymous}")["product_version"] is None
+
+
+def test_an_upload_names_its_product_version_only_when_signed_by_an_admin(http: Http) -> None:
+    p = http.parties
+    vendor_id, product_id, version_id = _catalogue(http)
+    body = v1_body(NAMES, cpid="cpid-named")
+
+    def post(headers: dict[str, str], version: str) -> requests.Response:
+        headers = {"Content-Type": "application/json", **headers}
+        return requests.post(
+            f"{http.url}/v1/results?product_version_id={version}", data=body, headers=headers, timeout=30
+        )
+
+    check_error(post({}, version_id), 401)
+    check_error(post(sign(body, p.other.key), version_id), 403)  # type: ignore[arg-type]
+    check_error(post(sign(body, p.owner.key), "no-such-version"), 404)  # type: ignore[arg-type]
+    assert http.ok(p.foundation, "GET", "/v1/results?cpid=cpid-named")["results"] == []  # nothing was stored
+    made = post(sign(body, p.owner.key), version_id)  # type: ignore[arg-type]
+    assert made.status_code == 201, made.text
+    detail = http.ok(p.owner, "GET", f"/v1/results/{made.json()['test_id']}")
+    assert detail["product_version"] == _expected(product_id, version_id, vendor_id)
 
 
 def test_two_versions_with_one_cpid_attach_nothing(http: Http) -> None:
