@@ -11,10 +11,12 @@ RefStack let a request through that it should not have, or answered 500:
 
 from __future__ import annotations
 
+import bisect
 import json
+from dataclasses import dataclass
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify, request
 
 from webapp.api.registry import (
     DATE_FORMAT,
@@ -50,6 +52,7 @@ VERSION_SCHEMA: dict[str, Any] = {
     "additionalProperties": False,
 }
 FORBIDDEN = "Forbidden."
+PUBLIC_LIST = "tcup_public_products"  # app.extensions: the public products' list items as JSON
 _TRUE = ("true", "yes", "1", "y", "on")
 
 
@@ -114,19 +117,65 @@ def product_schema() -> Response:
     return jsonify(PRODUCT_SCHEMA)
 
 
+def _encode(product: ProductRecord, can_manage: bool) -> bytes:
+    return json.dumps(_item(product, can_manage), separators=(",", ":")).encode()
+
+
+@dataclass(frozen=True, slots=True)
+class _PublicList:
+    """The public products' list items as JSON, made once per change of the store's cached list."""
+
+    public: tuple[ProductRecord, ...]
+    items: list[bytes]  # can_manage false
+    order: list[tuple[str, float, str]]  # each item's place in the list
+    by_vendor: dict[str, list[int]]  # vendor id -> indexes of its public products
+    body: bytes  # the whole answer for callers who administer none of them
+
+
+def _public_list() -> _PublicList:
+    public = products.public_products(session())
+    held: _PublicList | None = current_app.extensions.get(PUBLIC_LIST)
+    if held is None or held.public is not public:
+        items = [_encode(p, False) for p in public]
+        by_vendor: dict[str, list[int]] = {}
+        for index, product in enumerate(public):
+            by_vendor.setdefault(product.organization_id, []).append(index)
+        body = b'{"products":[' + b",".join(items) + b"]}"
+        held = _PublicList(public, items, [products.name_order(p) for p in public], by_vendor, body)
+        current_app.extensions[PUBLIC_LIST] = held
+    return held
+
+
 @bp.get("/products", strict_slashes=False)
 def list_products() -> Response:
     """``GET /v1/products[?organization_id=]``: public products and the caller's own, by name."""
     caller = current_caller()
+    organization_id = request.args.get("organization_id")
+    if caller.foundation or organization_id is not None:
+        vendor_ids = caller.account.vendor_ids if caller.account else frozenset()
+        found = products.list_products(
+            session(), everything=caller.foundation, vendor_ids=vendor_ids, organization_id=organization_id
+        )
+        return jsonify({"products": [_item(p, caller.foundation or p.organization_id in vendor_ids) for p in found]})
+    # NOTE: the list is every public product (thousands): its JSON is made once per change, and a
+    # vendor admin's answer only re-encodes their own products into it.
+    listed = _public_list()
     vendor_ids = caller.account.vendor_ids if caller.account else frozenset()
-    found = products.list_products(
-        session(),
-        everything=caller.foundation,
-        vendor_ids=vendor_ids,
-        organization_id=request.args.get("organization_id"),
-    )
-    listed = [_item(p, caller.foundation or p.organization_id in vendor_ids) for p in found]
-    return jsonify({"products": listed})
+    mine = [i for vendor_id in vendor_ids for i in listed.by_vendor.get(vendor_id, ())]
+    own = products.private_products(session(), vendor_ids)
+    if not mine and not own:
+        return Response(listed.body, mimetype="application/json")
+    items = list(listed.items)
+    for index in mine:
+        items[index] = _encode(listed.public[index], True)
+    pieces, start = [], 0
+    for product in own:  # already in list order
+        place = bisect.bisect_right(listed.order, products.name_order(product))
+        pieces += items[start:place]
+        pieces.append(_encode(product, True))
+        start = place
+    pieces += items[start:]
+    return Response(b'{"products":[' + b",".join(pieces) + b"]}", mimetype="application/json")
 
 
 @bp.post("/products", strict_slashes=False)

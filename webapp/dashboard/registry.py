@@ -53,12 +53,8 @@ def _form(name: str, limit: int = 255) -> str:
 def registry() -> str:
     """Every public product with its latest verified guideline and target, filterable."""
     kind, guideline = arg("type", 2), arg("guideline", 64).removesuffix(".json")
-    entries = products.registry(session())
-    guidelines = sorted({e.guideline.removesuffix(".json") for e in entries if e.guideline}, reverse=True)
-    if kind in ("0", "1", "2"):
-        entries = tuple(e for e in entries if e.product_type == int(kind))
-    if guideline:
-        entries = tuple(e for e in entries if e.guideline and e.guideline.removesuffix(".json") == guideline)
+    product_type = int(kind) if kind in ("0", "1", "2") else None
+    entries, guidelines = products.registry_selection(session(), product_type=product_type, guideline=guideline)
     total_pages = max(1, math.ceil(len(entries) / PER_PAGE))
     try:
         page = min(max(1, int(arg("page", 9) or 1)), total_pages)

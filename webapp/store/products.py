@@ -6,32 +6,38 @@ a hosted private cloud (2); RefStack also kept a coarse ``type``: 1 (software) f
 given at creation) made with it, which cannot be deleted. A version may carry the cpid of
 the cloud it is, so that a signed upload from that cloud is attached to it.
 
-The registry (public products with their latest verified run) is cached per app, keyed by
-a counter that every change to vendors, products, versions, attachments and verification
-bumps, so a cached listing is never served once what it lists has changed, in any process.
+The registry (public products with their latest verified run) and the public product list are
+cached per app, keyed by a counter that every change to vendors, products, versions,
+attachments and verification bumps. The counter is read at most once a second per app: a
+change shows at once in the process that made it and within a second in every other worker.
 """
 
 from __future__ import annotations
 
+import heapq
+import time
 import uuid
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import delete, exists, func, or_, select, update
+from sqlalchemy import delete, exists, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from webapp.store.cache import caches_of
 from webapp.store.errors import AlreadyExists, NotFound
 from webapp.store.tables import Organization, Product, ProductVersion, Run, RunCount, User
-from webapp.store.vendors import PUBLIC_TYPES, InUse, InvalidState, admin_vendor_ids
+from webapp.store.vendors import PUBLIC_TYPES, REGISTRY_CHANGES, InUse, InvalidState, admin_vendor_ids
+from webapp.store.vendors import REGISTRY_CHECKED as _CHECKED
+from webapp.store.vendors import bump_registry as _bump
 
 DISTRO, PUBLIC_CLOUD, HOSTED_PRIVATE_CLOUD = 0, 1, 2
 PRODUCT_TYPES = (DISTRO, PUBLIC_CLOUD, HOSTED_PRIVATE_CLOUD)
 CLOUD, SOFTWARE = 0, 1
-REGISTRY_CHANGES = "registry_changes"
+_BY_NAME = (Product.name, Product.created_at.desc(), Product.id)
+RECHECK_SECONDS = 1.0
 EMPTY_VERSION = (
     "Can not delete the empty version as it is used for basic product/test association. This version was "
     "implicitly created with the product, and so it cannot be deleted explicitly."
@@ -137,10 +143,6 @@ def _version(row: ProductVersion, name: str, organization_id: str, public: bool)
     )
 
 
-def _bump(session: Session) -> None:
-    session.execute(update(RunCount).where(RunCount.name == REGISTRY_CHANGES).values(count=RunCount.count + 1))
-
-
 def registry_changed(session: Session) -> None:
     """Note a change the registry shows (a verification, an attachment) and commit."""
     _bump(session)
@@ -150,6 +152,64 @@ def registry_changed(session: Session) -> None:
 def registry_changes(session: Session) -> int:
     """The counter cached registry listings are keyed by."""
     return int(session.scalar(select(RunCount.count).where(RunCount.name == REGISTRY_CHANGES)) or 0)
+
+
+@dataclass(frozen=True, slots=True)
+class _Cached:
+    """What one value of the registry counter lists: the registry, and every public product."""
+
+    entries: tuple[RegistryEntry, ...]
+    by_id: dict[str, RegistryEntry]
+    public: tuple[ProductRecord, ...]
+    guidelines: tuple[str, ...]
+    selections: dict[tuple[int | None, str], tuple[RegistryEntry, ...]]
+
+    def select(self, product_type: int | None, guideline: str) -> tuple[RegistryEntry, ...]:
+        """The entries of one type (None: any) whose latest verified guideline is ``guideline``
+        ("": any), computed once per filter."""
+        key = (product_type, guideline)
+        found = self.selections.get(key)
+        if found is None:
+            found = tuple(
+                e
+                for e in self.entries
+                if (product_type is None or e.product_type == product_type)
+                and (not guideline or (e.guideline or "").removesuffix(".json") == guideline)
+            )
+            if len(self.selections) < 256:
+                self.selections[key] = found
+        return found
+
+
+def _current_key(session: Session) -> int:
+    """The registry counter, read at most every :data:`RECHECK_SECONDS` per app (changes made in this
+    process are seen at once; another worker's within that time)."""
+    cache = caches_of(session).registry
+    checked = cache.get(_CHECKED)
+    now = time.monotonic()
+    if checked is not None and now - checked[0] < RECHECK_SECONDS:
+        return int(checked[1])
+    key = registry_changes(session)
+    cache.put(_CHECKED, (now, key))
+    return key
+
+
+def _cached(session: Session) -> _Cached:
+    key = _current_key(session)  # NOTE: read before the data, so a change never hides under an old key
+
+    def build() -> _Cached:
+        entries = _registry_entries(session)
+        rows = session.execute(_select().where(Product.public.is_(True)).order_by(*_BY_NAME)).all()
+        guidelines = sorted({e.guideline.removesuffix(".json") for e in entries if e.guideline}, reverse=True)
+        return _Cached(
+            entries,
+            {e.product_id: e for e in entries},
+            tuple(_product(*row) for row in rows),
+            tuple(guidelines),
+            {},
+        )
+
+    return caches_of(session).registry.setdefault(key, build)  # type: ignore[no-any-return]
 
 
 # -- products ------------------------------------------------------------------------------
@@ -171,14 +231,33 @@ def list_products(
     organization_id: str | None = None,
 ) -> list[ProductRecord]:
     """Products by name: every one with ``everything``, else the public ones and those of ``vendor_ids``."""
-    query = _select()
-    if not everything:
-        own = Product.organization_id.in_(list(vendor_ids)) if vendor_ids else None
-        query = query.where(or_(Product.public.is_(True), own) if own is not None else Product.public.is_(True))
+    if everything:
+        query = _select()
+        if organization_id is not None:
+            query = query.where(Product.organization_id == organization_id)
+        return [_product(*row) for row in session.execute(query.order_by(*_BY_NAME)).all()]
+    public = [p for p in _cached(session).public if organization_id is None or p.organization_id == organization_id]
+    if not vendor_ids:
+        return public
+    own = private_products(session, vendor_ids, organization_id=organization_id)
+    return list(heapq.merge(public, own, key=name_order))
+
+
+def name_order(product: ProductRecord) -> tuple[str, float, str]:
+    """The order of product lists: by name, the newest first among equal names (RefStack's)."""
+    return (product.name, -product.created_at.timestamp(), product.id)
+
+
+def private_products(
+    session: Session, vendor_ids: Collection[str], *, organization_id: str | None = None
+) -> list[ProductRecord]:
+    """The private products of the vendors named, by name."""
+    if not vendor_ids:
+        return []
+    query = _select().where(Product.organization_id.in_(sorted(vendor_ids)), Product.public.is_(False))
     if organization_id is not None:
         query = query.where(Product.organization_id == organization_id)
-    rows = session.execute(query.order_by(Product.name, Product.created_at.desc(), Product.id)).all()
-    return [_product(*row) for row in rows]
+    return sorted((_product(*row) for row in session.execute(query).all()), key=name_order)
 
 
 def default_vendor_name(openid: str) -> str:
@@ -430,16 +509,26 @@ def _registry_entries(session: Session) -> tuple[RegistryEntry, ...]:
 
 def registry(session: Session) -> tuple[RegistryEntry, ...]:
     """Every public product of a public vendor, by name, with its latest verified run (cached)."""
-    key = registry_changes(session)
-    return caches_of(session).registry.setdefault(key, lambda: _registry_entries(session))  # type: ignore[no-any-return]
+    return _cached(session).entries
+
+
+def registry_selection(
+    session: Session, *, product_type: int | None = None, guideline: str = ""
+) -> tuple[tuple[RegistryEntry, ...], tuple[str, ...]]:
+    """The registry filtered by product type and latest verified guideline (``2020.06``), and every
+    guideline the registry names, newest first (both cached)."""
+    cached = _cached(session)
+    return cached.select(product_type, guideline.removesuffix(".json")), cached.guidelines
+
+
+def public_products(session: Session) -> tuple[ProductRecord, ...]:
+    """Every public product, by name (cached; the same tuple until something changes)."""
+    return _cached(session).public
 
 
 def latest_verified(session: Session, product_id: str) -> RegistryEntry | None:
     """The product's registry entry (None when it is not in the registry)."""
-    for entry in registry(session):
-        if entry.product_id == product_id:
-            return entry
-    return None
+    return _cached(session).by_id.get(product_id)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -533,7 +622,11 @@ __all__ = [
     "product_runs",
     "registry",
     "registry_changed",
+    "name_order",
+    "private_products",
+    "public_products",
     "registry_changes",
+    "registry_selection",
     "update_product",
     "unverified_runs",
     "update_version",

@@ -78,6 +78,9 @@ class GroupMember(Base):
     group_id: Mapped[int] = mapped_column(ForeignKey("groups.id", ondelete="CASCADE"), primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
 
+    # a user's groups (the Foundation, the vendors they administer), read at every authenticated request
+    __table_args__ = (Index("ix_group_members_user", "user_id"),)
+
 
 class ApiToken(Base):
     """An API token: only its SHA-256 is stored; the token itself is shown once."""

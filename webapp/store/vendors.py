@@ -22,8 +22,9 @@ from sqlalchemy import delete, exists, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from webapp.store.cache import caches_of
 from webapp.store.errors import NotFound, StoreError
-from webapp.store.tables import Group, GroupMember, Organization, Product, ProductVersion, Run, User
+from webapp.store.tables import Group, GroupMember, Organization, Product, ProductVersion, Run, RunCount, User
 
 FOUNDATION, PRIVATE, PENDING, OFFICIAL = 0, 1, 2, 3
 VENDOR_TYPES = (FOUNDATION, PRIVATE, PENDING, OFFICIAL)
@@ -31,6 +32,8 @@ PUBLIC_TYPES = (FOUNDATION, OFFICIAL)
 VENDOR_GROUP = "vendor"
 FOUNDATION_VENDOR_NAME = "OpenStack Foundation"
 DECLINE_REASON = "registration_decline_reason"
+REGISTRY_CHANGES = "registry_changes"  # the counter cached registry listings are keyed by
+REGISTRY_CHECKED = "checked"  # in the registry cache: when this app last read that counter, and its value
 
 
 class InvalidState(StoreError):
@@ -67,6 +70,12 @@ class Member:
 
 def _now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+
+
+def bump_registry(session: Session) -> None:
+    """Count a change the registry or the product lists show (in the caller's transaction)."""
+    session.execute(update(RunCount).where(RunCount.name == REGISTRY_CHANGES).values(count=RunCount.count + 1))
+    caches_of(session).registry.put(REGISTRY_CHECKED, None)  # this process re-reads the counter at once
 
 
 def _select() -> Any:
@@ -182,6 +191,7 @@ def update_vendor(
     if done.rowcount == 0:  # type: ignore[attr-defined]
         session.rollback()
         raise NotFound(f"Organization with id {vendor_id} not found")
+    bump_registry(session)
     session.commit()
     return get_vendor(session, vendor_id)
 
@@ -211,6 +221,7 @@ def _move(session: Session, vendor: Vendor, start: int, end: int, properties: st
     if done.rowcount != 1:  # type: ignore[attr-defined]
         session.rollback()
         raise InvalidState("Invalid organization state for this action.")
+    bump_registry(session)
     session.commit()
 
 
@@ -258,6 +269,7 @@ def delete_vendor(session: Session, vendor_id: str) -> None:
         session.execute(delete(Organization).where(Organization.id == vendor_id))
         session.execute(delete(GroupMember).where(GroupMember.group_id == group_id))
         session.execute(delete(Group).where(Group.id == group_id))
+        bump_registry(session)
         session.commit()
     except IntegrityError:  # a run was attached meanwhile
         session.rollback()
@@ -334,6 +346,7 @@ __all__ = [
     "get_vendor",
     "list_members",
     "list_vendors",
+    "bump_registry",
     "register_vendor",
     "remove_member",
     "update_vendor",

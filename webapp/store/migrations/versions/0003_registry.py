@@ -6,7 +6,8 @@ Create Date: 2026-12-07 04:50:00
 
 The OpenStack Powered registry: ``organizations`` (vendors, each administered by the members
 of its group), ``products`` and ``product_versions``; ``runs.product_version_id``; the
-``registry_changes`` counter that cached registry listings are keyed by; and the Foundation's
+``registry_changes`` counter that cached registry listings are keyed by; an index of a user's
+groups (read at every authenticated request); and the Foundation's
 own vendor (type 0) when the Foundation group already exists.
 """
 
@@ -39,6 +40,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_organizations')),
     sa.UniqueConstraint('group_id', name=op.f('uq_organizations_group_id')),
     )
+    op.create_index('ix_group_members_user', 'group_members', ['user_id'], unique=False)
     op.create_index('ix_organizations_type_created', 'organizations', ['type', 'created_at'], unique=False)
     op.create_table('products',
     sa.Column('id', sa.String(length=36), nullable=False),
@@ -114,3 +116,4 @@ def downgrade() -> None:
     op.drop_table('product_versions')
     op.drop_table('products')
     op.drop_table('organizations')
+    op.drop_index('ix_group_members_user', table_name='group_members')
