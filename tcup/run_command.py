@@ -19,7 +19,7 @@ from tcup.list_tests import guidelines_dir_option, read_guideline, server_option
 from tcup.progress import RunProgress, make_console
 from tcup.reporting import counts_line, print_compliance
 from tcup.run_flow import GuidelineTarget, RunResult, Selection, extra_cloud_account, run_interop
-from tcup.upload_command import CommandError, load_signing_key, upload_file
+from tcup.upload_command import CommandError, load_signing_key, product_version_option, upload_file
 
 __all__ = ["credential_options", "credentials_from_options", "run_command"]
 
@@ -187,6 +187,7 @@ def _tempest_options(values: tuple[str, ...]) -> dict[str, str]:
     is_flag=True,
     help="With --upload and --sign: also send run.json (every outcome, private to you) to <URL>/v2/runs.",
 )
+@product_version_option
 @click.option("-y", "--yes", is_flag=True, help="Upload without asking.")
 @click.option("--no-progress", is_flag=True, help="Plain progress lines instead of a live bar.")
 @guidelines_dir_option
@@ -220,6 +221,10 @@ def _run(options: dict[str, Any]) -> int:
         raise click.UsageError("--sign signs an upload: add --upload URL (or later: tcup upload FILE --sign KEY)")
     if options["upload_extended"] and not (options["sign_key"] and options["upload_url"]):
         raise click.UsageError("--extended needs --upload URL and --sign KEY (the full run is private to its signer)")
+    if options["product_version"] and not (options["sign_key"] and options["upload_url"]):
+        raise click.UsageError(
+            "--product-version needs --upload URL and --sign KEY (a key of an admin of that product)"
+        )
     key = load_signing_key(options["sign_key"]) if options["sign_key"] and options["upload_url"] else None
     selection = _selection(options)
     output = Path(options["output"] or Path("tcup-results") / datetime.now().strftime("%Y%m%d-%H%M%S"))
@@ -244,7 +249,15 @@ def _run(options: dict[str, Any]) -> int:
         console.print(f"[yellow]Interrupted[/]: partial results are in {output}", highlight=False)
         return EXIT_INTERRUPTED
     if options["upload_url"]:
-        _upload(console, result, options["upload_url"], key, options["yes"], options["upload_extended"])
+        _upload(
+            console,
+            result,
+            options["upload_url"],
+            key,
+            options["yes"],
+            options["upload_extended"],
+            options["product_version"],
+        )
     return 0 if result.all_selected_passed() else EXIT_FAILED
 
 
@@ -301,7 +314,9 @@ def _report(console: Console, result: RunResult) -> None:
     )
 
 
-def _upload(console: Console, result: RunResult, url: str, key: Any, yes: bool, extended: bool) -> None:
+def _upload(
+    console: Console, result: RunResult, url: str, key: Any, yes: bool, extended: bool, product_version: str | None
+) -> None:
     path = result.files["v1"]
     if not result.run.passed_names():
         console.print(
@@ -313,4 +328,11 @@ def _upload(console: Console, result: RunResult, url: str, key: Any, yes: bool, 
     if not yes and sys.stdin.isatty() and not click.confirm(f"Upload {path} to {url}?", default=True):
         console.print(f"Not uploaded; upload later with: tcup upload {path} --server {url}", highlight=False)
         return
-    upload_file(path, server=url, key=key, console=console, extended=result.files["extended"] if extended else None)
+    upload_file(
+        path,
+        server=url,
+        key=key,
+        console=console,
+        extended=result.files["extended"] if extended else None,
+        product_version=product_version,
+    )

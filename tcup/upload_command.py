@@ -69,6 +69,13 @@ sign_option = click.option(
     "for, or read from TCUP_KEY_PASSPHRASE).",
 )
 yes_option = click.option("-y", "--yes", is_flag=True, help="Upload without asking.")
+product_version_option = click.option(
+    "--product-version",
+    metavar="ID",
+    default=None,
+    help="Attach the run to this product version of the server's registry (its id, on the product's page); "
+    "the upload must be signed (--sign) by an admin of that product.",
+)
 tls_options = (
     click.option("--insecure", is_flag=True, help="Skip TLS certificate verification."),
     click.option(
@@ -121,6 +128,7 @@ def upload_file(
     console: Console,
     verify: bool | str = True,
     extended: Path | None = None,
+    product_version: str | None = None,
 ) -> UploadReceipt:
     """Upload ``path`` (and the extended document ``extended``, linked to it); on failure say that
     the file is kept and how to retry.
@@ -129,6 +137,8 @@ def upload_file(
     """
     body, _ = upload_body(path)
     retry = f"tcup upload {extended or path} --server {server}" + (" --sign KEY" if key is not None else "")
+    if product_version is not None:
+        retry += f" --product-version {product_version}"
     if extended is not None:
         retry += " --extended"
         if key is None:
@@ -140,7 +150,7 @@ def upload_file(
         except (OSError, InvalidRunDocument) as exc:
             raise UploadError(f"--extended needs a run.json (the extended run document); {extended}: {exc}") from None
     try:
-        receipt = upload_run(body, server=server, key=key, verify=verify)
+        receipt = upload_run(body, server=server, key=key, verify=verify, product_version=product_version)
         where = receipt.url or receipt.test_id or receipt.endpoint
         console.print(f"tcup: uploaded {path.name} to {receipt.endpoint}: {where}", highlight=False)
         if extended is not None and key is not None:
@@ -178,10 +188,18 @@ def _verify(insecure: bool, cacert: str | None) -> bool | str:
     help="FILE is a run.json: also send it whole (every outcome, private to the signer) to "
     "<server>/v2/runs, linked to the v1 result; needs --sign.",
 )
+@product_version_option
 @tls_options[0]
 @tls_options[1]
 def upload_command(
-    file: Path, server: str, sign_key: str | None, yes: bool, extended: bool, insecure: bool, cacert: str | None
+    file: Path,
+    server: str,
+    sign_key: str | None,
+    yes: bool,
+    extended: bool,
+    product_version: str | None,
+    insecure: bool,
+    cacert: str | None,
 ) -> None:
     """Upload a run (refstack.json, or run.json) to a RefStack-compatible server.
 
@@ -201,6 +219,7 @@ def upload_command(
             console=console,
             verify=_verify(insecure, cacert),
             extended=file if extended else None,
+            product_version=product_version,
         )
     except TcupError as exc:
         raise CommandError(str(exc)) from exc
