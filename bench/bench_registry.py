@@ -3,6 +3,7 @@
 Not a test: a script that prints figures::
 
     .venv/bin/python bench/bench_registry.py                       # SQLite in a temporary folder
+    .venv/bin/python bench/bench_registry.py --postgresql                          # a throwaway PostgreSQL
     .venv/bin/python bench/bench_registry.py --database-url postgresql://postgres@127.0.0.1:5432/bench
 
 The data are bulk-inserted at the collector's newest schema: vendors of every state (a third
@@ -185,10 +186,18 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=100_000)
     parser.add_argument("--requests", type=int, default=200, help="timed requests per case")
     parser.add_argument("--database-url", help="an empty database; default: SQLite in a temporary folder")
+    parser.add_argument(
+        "--postgresql", action="store_true", help="a throwaway PostgreSQL (tests/pg_fixtures.py) instead of SQLite"
+    )
     args = parser.parse_args()
     rng = random.Random(20200630)
+    url = args.database_url
+    if args.postgresql:
+        from tests.pg_fixtures import acquire_postgres
+
+        url = acquire_postgres().create_database()  # stopped when this process exits
     with tempfile.TemporaryDirectory(prefix="tcup-bench-registry-") as tmp:
-        app = create_app({"DATABASE_URL": args.database_url or f"sqlite:///{tmp}/bench.sqlite"})
+        app = create_app({"DATABASE_URL": url or f"sqlite:///{tmp}/bench.sqlite"})
         began = time.perf_counter()
         ids = fill(app, args.vendors, args.products, args.runs, rng)
         public = ids["public"]
