@@ -22,6 +22,7 @@ from webapp.api.registry import (
     DATE_FORMAT,
     SCHEMA_MISMATCH,
     check_document,
+    check_text,
     is_vendor_admin,
     json_object,
     require_signed_in,
@@ -227,6 +228,7 @@ def update_product(product_id: str) -> tuple[Response, int]:
     products of official vendors and the Foundation's), ``properties``."""
     product = _managed(product_id)
     doc = json_object()
+    check_text(doc)
     changes: dict[str, Any] = {}
     problems = []
     for key in ("name", "description", "product_ref_id"):
@@ -301,6 +303,7 @@ def update_version(product_id: str, version_id: str) -> tuple[Response, int]:
     """``PUT /v1/products/<id>/versions/<version id>``: only ``cpid`` changes."""
     product = _managed(product_id)
     doc = json_object()
+    check_text(doc)
     current = products.get_version(session(), version_id, product_id=product.id)
     cpid = doc.get("cpid", current.cpid)
     if cpid is not None and not isinstance(cpid, str):

@@ -54,6 +54,44 @@ def _fits(value: Any, kind: str) -> bool:
     return isinstance(value, str)
 
 
+# the longest text each field may hold (the columns' sizes; descriptions and reasons are capped too)
+TEXT_LIMITS = {
+    "name": 80,
+    "description": 10_000,
+    "version": 36,
+    "cpid": 255,
+    "product_ref_id": 255,
+    "organization_id": 36,
+    "registration_decline_reason": 10_000,
+    "openid": 255,
+}
+
+
+def unstorable(text: str) -> str | None:
+    """Why ``text`` cannot be stored verbatim (a NUL, a lone surrogate), or None."""
+    if "\x00" in text:
+        return "contains a NUL character"
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return "is not valid Unicode (a lone surrogate)"
+    return None
+
+
+def check_text(values: Mapping[str, Any]) -> None:
+    """400 listing every text value (of :data:`TEXT_LIMITS`' keys) that is too long or unstorable."""
+    problems = []
+    for key, value in values.items():
+        if key not in TEXT_LIMITS or not isinstance(value, str):
+            continue
+        if why := unstorable(value):
+            problems.append(f"'{key}' {why}")
+        elif len(value) > TEXT_LIMITS[key]:
+            problems.append(f"'{key}' is longer than {TEXT_LIMITS[key]} characters")
+    if problems:
+        raise ApiError(400, SCHEMA_MISMATCH, problems)
+
+
 def check_document(
     doc: Mapping[str, Any], schema: Mapping[str, Any], *, required_text: Iterable[str] = ()
 ) -> Mapping[str, Any]:
@@ -66,6 +104,7 @@ def check_document(
             problems.append(f"{key!r} must be {_TYPE_WORDS[spec['type']]}")
     if problems:
         raise ApiError(400, SCHEMA_MISMATCH, problems)
+    check_text(doc)
     for key in required_text:
         if not str(doc[key]).strip():
             raise ApiError(400, f"{key} should not be empty")
@@ -135,8 +174,8 @@ def change_product_version(run: RunRecord, value: Any) -> None:
     caller administers, or anything for the Foundation) or detach (null); verified runs are frozen."""
     if run.verification_status == 1:
         raise ApiError(403, "Can not update product_version_id for a verified test run.")
-    if value is not None and not isinstance(value, str):
-        raise ApiError(400, SCHEMA_MISMATCH, ["'product_version_id' must be a string or null"])
+    if value is not None and (not isinstance(value, str) or unstorable(value)):
+        raise ApiError(400, SCHEMA_MISMATCH, ["'product_version_id' must be a product version's id or null"])
     version = products.get_version(session(), value) if value is not None else None
     if version is not None and not is_vendor_admin(version.organization_id):
         raise ApiError(403, "Forbidden.")
@@ -224,12 +263,15 @@ __all__ = [
     "SCHEMA_MISMATCH",
     "attach_at_upload",
     "change_product_version",
+    "TEXT_LIMITS",
     "check_document",
+    "check_text",
     "is_vendor_admin",
     "json_object",
     "openapi_paths",
     "product_filter",
     "product_version_view",
     "require_signed_in",
+    "unstorable",
     "version_views",
 ]

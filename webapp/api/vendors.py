@@ -17,6 +17,7 @@ from flask import Blueprint, Response, jsonify
 from webapp.api.registry import (
     DATE_FORMAT,
     check_document,
+    check_text,
     is_vendor_admin,
     json_object,
     require_signed_in,
@@ -122,6 +123,7 @@ def update_vendor(vendor_id: str) -> tuple[Response, int]:
     changes only by the Foundation."""
     vendor = _admin_or_403(vendor_id)
     doc = json_object()
+    check_text(doc)
     name, description = doc.get("name"), doc.get("description")
     if name is not None:
         if vendor.type == vendors.OFFICIAL and not current_caller().foundation:
@@ -173,6 +175,7 @@ def vendor_action(vendor_id: str) -> tuple[Response, int]:
         reason = doc.get("registration_decline_reason")
         if not isinstance(reason, str) or not reason.strip():
             raise ApiError(400, "The decline reason can not be empty")
+        check_text({"registration_decline_reason": reason})
         vendors.deny_vendor(session(), vendor, reason)
     return jsonify(None), 200
 
@@ -182,9 +185,11 @@ def vendor_action(vendor_id: str) -> tuple[Response, int]:
 
 def _openid(encoded: str) -> str:
     try:
-        return base64.b64decode(encoded, validate=True).decode("utf-8")
+        openid = base64.b64decode(encoded, validate=True).decode("utf-8")
     except (binascii.Error, UnicodeDecodeError, ValueError):
         raise ApiError(400, f"The user's openid must be base64-encoded text: {encoded[:60]!r} is not") from None
+    check_text({"openid": openid})
+    return openid
 
 
 @bp.get("/vendors/<vendor_id>/users", strict_slashes=False)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from flask import Response, abort, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
+from webapp.api.registry import unstorable
 from webapp.dashboard import badges
 from webapp.dashboard.pages import arg, bp, page_caller
 from webapp.errors import ApiError
@@ -43,7 +44,11 @@ def _administers(vendor_id: str) -> bool:
 
 
 def _form(name: str, limit: int = 255) -> str:
-    return request.form.get(name, "").strip()[:limit]
+    """A form field, stripped and cut to ``limit`` characters; 400 when it cannot be stored."""
+    value = request.form.get(name, "").strip()[:limit]
+    if why := unstorable(value):
+        raise ApiError(400, f"The field {name!r} {why}")
+    return value
 
 
 # -- the public registry -------------------------------------------------------------------

@@ -181,3 +181,29 @@ def test_delete_by_admins_and_the_foundation(http: Http) -> None:
     check_error(http.call(p.other, "DELETE", f"/v1/products/{product_id}"), 403)
     assert http.call(p.foundation, "DELETE", f"/v1/products/{product_id}").status_code == 204
     check_error(http.call(p.owner, "DELETE", f"/v1/products/{product_id}"), 404)
+
+
+def test_text_that_cannot_be_stored_is_a_400_never_a_500(http: Http) -> None:
+    p = http.parties
+    vendor_id = _official(http)
+    product_id = _product(http, vendor_id)
+    versions = f"/v1/products/{product_id}/versions"
+    bad = [
+        ("POST", "/v1/vendors", {"name": "a\u0000b"}),
+        ("POST", "/v1/vendors", {"name": "n" * 81}),
+        ("POST", "/v1/vendors", {"name": "x", "description": "\ud800"}),
+        ("PUT", f"/v1/vendors/{vendor_id}", {"description": "x\u0000"}),
+        ("POST", "/v1/products", {"name": "p\u0000", "product_type": 1, "organization_id": vendor_id}),
+        ("POST", "/v1/products", {"name": "p", "product_type": 1, "organization_id": "x\u0000"}),
+        ("PUT", f"/v1/products/{product_id}", {"product_ref_id": "r" * 256}),
+        ("POST", versions, {"version": "v" * 37}),
+        ("POST", versions, {"version": "2", "cpid": "c\u0000"}),
+        ("PUT", f"/v1/vendors/{vendor_id}/users/YQA=", None),  # base64 of "a\0"
+    ]
+    for method, path, body in bad:
+        raw = None if body is None else json.dumps(body)  # keeps \u escapes, as a hostile client would
+        response = http.call(p.owner, method, path, raw=raw, headers={"Content-Type": "application/json"})
+        check_error(response, 400)
+    run_id = http.upload(p.owner, "cpid-x")
+    check_error(http.call(p.owner, "PUT", f"/v1/results/{run_id}", raw='{"product_version_id": "\\u0000"}'), 400)
+    assert http.ok(p.owner, "GET", f"/v1/products/{product_id}")["name"] == "Cloud"  # nothing changed
