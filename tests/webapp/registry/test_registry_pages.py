@@ -132,3 +132,23 @@ def test_the_profile_page_makes_and_revokes_tokens(http: Http) -> None:
     _form(http, p.other, f"/profile/tokens/{token_id.group(1)}/revoke", {}, status=404)  # not theirs
     _form(http, p.owner, f"/profile/tokens/{token_id.group(1)}/revoke", {})
     assert requests.get(f"{http.url}/v1/profile", headers=headers, timeout=30).status_code == 400
+
+
+def test_the_profile_page_registers_and_removes_keys(http: Http) -> None:
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    from tests.webapp.signing import openssh_line, self_signature
+
+    p = http.parties
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    line = openssh_line(key, "second-laptop")
+    _form(http, p.other, "/profile/keys", {"raw_key": line, "self_signature": "00" * 256}, status=400)
+    _form(http, p.other, "/profile/keys", {"raw_key": line, "self_signature": self_signature(key)})
+    again = _form(http, p.other, "/profile/keys", {"raw_key": line, "self_signature": self_signature(key)}, status=409)
+    assert "already" in again.text
+    keys = http.ok(p.other, "GET", "/v1/profile/pubkeys")
+    added = [k for k in keys if k["comment"] == "second-laptop"]
+    assert len(added) == 1
+    _form(http, p.owner, f"/profile/keys/{added[0]['id']}/delete", {}, status=404)  # not theirs
+    _form(http, p.other, f"/profile/keys/{added[0]['id']}/delete", {})
+    assert [k for k in http.ok(p.other, "GET", "/v1/profile/pubkeys") if k["comment"] == "second-laptop"] == []
