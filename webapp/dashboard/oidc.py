@@ -21,8 +21,9 @@ import hashlib
 from typing import Any
 
 from authlib.common.errors import AuthlibBaseError
-from authlib.integrations.flask_client import OAuth, OAuthError
+from authlib.integrations.flask_client import OAuth
 from flask import Flask, current_app, make_response, redirect, render_template, request, session, url_for
+from joserfc.errors import JoseError
 from werkzeug.wrappers import Response as BaseResponse
 
 from webapp.dashboard.pages import COOKIE, bp
@@ -102,10 +103,10 @@ def oidc_return() -> BaseResponse:
     client = _client()
     try:
         token = client.authorize_access_token()
-    except OAuthError as exc:
+    except AuthlibBaseError as exc:  # a refusal, a state that does not match, a bad ID token's claims
         raise ApiError(401, f"Sign-in failed: {exc.description or exc.error}") from None
-    except AuthlibBaseError as exc:
-        raise ApiError(401, f"Sign-in failed: {exc.description or exc.error}") from None
+    except JoseError as exc:  # an ID token whose signature or form is wrong
+        raise ApiError(401, f"Sign-in failed: the provider's ID token is not valid ({exc.error})") from None
     except (OSError, ValueError) as exc:
         raise ApiError(502, f"The OpenID Connect provider cannot be reached: {type(exc).__name__}") from None
     claims = dict(token.get("userinfo") or {})

@@ -10,7 +10,7 @@ from flask import redirect, render_template, request, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
 from webapp import signatures
-from webapp.dashboard.pages import COOKIE, bp, page_caller
+from webapp.dashboard.pages import bp, page_caller
 from webapp.errors import ApiError
 from webapp.sessions import session
 from webapp.signatures import BadSignature
@@ -93,4 +93,4 @@ def profile_delete_key(key_id: int) -> BaseResponse:
     return redirect(url_for("dashboard.profile"), 303)
 
 
-__all__ = ["COOKIE"]
+__all__ = ["profile"]
