@@ -1,9 +1,12 @@
 # tcup: run the OpenStack interop tests against a cloud, report compliance, upload the results.
 #
 #   docker build -t tcup .
-#   docker run --rm --network host -e OS_AUTH_URL=... -e OS_USERNAME=... -e OS_PASSWORD=... \
-#       -e OS_PROJECT_NAME=... -v "$PWD/out:/out" tcup run --guideline 2020.06 --target platform --output /out
-#   docker run --rm --network none tcup self-check
+#   mkdir -p out
+#   docker run --rm --network host --user "$(id -u):$(id -g)" \
+#       -e OS_AUTH_URL=... -e OS_USERNAME=... -e OS_PASSWORD -e OS_PROJECT_NAME=... \
+#       -v "$PWD/accounts.yaml:/run/tcup/accounts.yaml:ro" -v "$PWD/out:/out" \
+#       tcup run --guideline 2020.06 --target platform --accounts-file /run/tcup/accounts.yaml --output /out
+#   docker run --rm --network none tcup --self-check
 #
 # A normal Dockerfile for users (python:3.11-slim from Docker Hub) that also builds on a machine
 # without Docker Hub: CI passes --build-arg BASE_IMAGE=local/python:3.11. No "# syntax=" line, which
@@ -26,9 +29,9 @@ WORKDIR /opt/tcup/src
 COPY pyproject.toml README.md ./
 COPY interop_model ./interop_model
 COPY tcup ./tcup
-# Only the runner's extra: no Flask, SQLAlchemy or pandas in this image (scoring/ and webapp/ are
-# not copied, so they are not installed either).
-RUN python -m pip install -c /opt/tcup/tempest-constraints.txt ".[tcup]" \
+# The base package is the runner: no Flask, SQLAlchemy or pandas in this image (scoring/ and
+# webapp/ are not copied, so they are not installed either).
+RUN python -m pip install -c /opt/tcup/tempest-constraints.txt . \
     && python -m pip check \
     && python -m compileall -q /opt/tcup/src
 

@@ -16,9 +16,9 @@ import time
 from pathlib import Path
 
 from interop_model.guideline_loader import load_guideline_text
+from tcup.resolution import resolve_entries, select_entries
 from tcup.tempest_env import find_tempest
 from tcup.test_index import load_test_index, probe_install
-from tcup.test_list import resolve_entries, select_entries
 
 
 def timed(fn, repeat: int = 1) -> tuple[float, object]:

@@ -144,7 +144,7 @@ def overhead(cloud: Path, interop: Path, stream: Path | None) -> list[tuple[str,
         seconds, read = timed(lambda: read_results_file(stream))
         rows.append((f"read the subunit stream ({len(read.results)} tests)", seconds))
         run = RunReport(cpid=facts.cpid, duration_seconds=1, results=tuple(read.results))
-        seconds, _ = timed(lambda: [evaluate(gt.guideline, gt.target, run) for gt, _ in resolutions])
+        seconds, _ = timed(lambda: [evaluate(gt.guideline, gt.target, run) for gt, _, _ in resolutions])
         rows.append(("compliance evaluation", seconds))
         body = dumps_v1(to_v1_document(run))
         with tempfile.TemporaryDirectory() as tmp:

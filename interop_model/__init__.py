@@ -20,7 +20,7 @@ from interop_model.guidelines import (
     TestEntry,
     parse_statuses,
 )
-from interop_model.results import CaseResult, Outcome, Provenance, RunReport, parse_test_id
+from interop_model.results import CaseResult, Outcome, Provenance, RunReport, RunSelection, parse_test_id
 
 __all__ = [
     "CRITERIA_ORDER",
@@ -41,6 +41,7 @@ __all__ = [
     "Program",
     "Provenance",
     "RunReport",
+    "RunSelection",
     "Status",
     "TestEntry",
     "TestVerdict",

@@ -1,6 +1,6 @@
 """Compliance of one run with one guideline and target: RefStack's rule, and more.
 
-The verdict reproduces the rule RefStack computed in its browser UI (REFERENCE §5):
+The verdict reproduces the rule RefStack computed in its browser UI:
 every non-flagged test entry of every required capability of the target must have
 passed, matching by exact name or alias. Alongside it, and never changing it, the
 report gives the verdict when idempotent ids also count (so a test renamed by a newer

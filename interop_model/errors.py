@@ -5,10 +5,30 @@
     InteropModelError
      +-- InvalidGuideline     a guideline file is unreadable or structurally wrong
      +-- InvalidRunDocument   an upload or run document is malformed
+     +-- InvalidJson          text that is not JSON, or nests too deeply to be read
      +-- UnknownTarget        a target program the guideline does not define
 """
 
 from __future__ import annotations
+
+import reprlib
+
+EXCERPT_LENGTH = 80  # characters of an input value a problem quotes
+_REPR = reprlib.Repr()
+_REPR.maxlevel = 2
+_REPR.maxstring = _REPR.maxother = _REPR.maxlong = EXCERPT_LENGTH
+for _name in ("maxlist", "maxtuple", "maxdict", "maxset", "maxfrozenset", "maxdeque", "maxarray"):
+    setattr(_REPR, _name, 4)
+
+
+def excerpt(value: object, limit: int = EXCERPT_LENGTH) -> str:
+    """``repr(value)`` cut to about ``limit`` characters, ending in "…" when cut.
+
+    Problems quote what they refuse; a 5 MB value, or a list nested a thousand deep,
+    must not make a 5 MB (or recursive) message.
+    """
+    text = _REPR.repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 class InteropModelError(Exception):
@@ -39,6 +59,14 @@ class InvalidRunDocument(InteropModelError):
     def __init__(self, problems: list[str], *, what: str = "run document") -> None:
         text = f"invalid {what}: " + "; ".join(problems)
         super().__init__(text, problems)
+
+
+class InvalidJson(InteropModelError):
+    """Text that is not JSON (``problem`` says where it broke), or nests too deeply to be read."""
+
+    def __init__(self, problem: str) -> None:
+        self.problem = problem
+        super().__init__(problem)
 
 
 class UnknownTarget(InteropModelError):

@@ -2,7 +2,7 @@
 
 Structure problems (a capability that is not an object, tests that are neither a list
 nor a map, ...) are errors: :class:`InvalidGuideline` lists all of them at once, each
-naming where it is. Data-quality problems that real files carry (REFERENCE §3.5) are
+naming where it is. Data-quality problems that real files carry (misspelt criteria, missing fields) are
 warnings on the returned guideline: the file still loads, and nothing is dropped
 without a word.
 """
@@ -10,13 +10,12 @@ without a word.
 from __future__ import annotations
 
 import difflib
-import json
 import re
 from collections.abc import Mapping
 from typing import Any
 from uuid import UUID
 
-from interop_model.errors import InvalidGuideline
+from interop_model.errors import InvalidGuideline, InvalidJson
 from interop_model.guidelines import (
     CRITERIA_ORDER,
     PLATFORM_TARGETS,
@@ -31,6 +30,7 @@ from interop_model.guidelines import (
     Status,
     TestEntry,
 )
+from interop_model.jsontext import parse_json
 
 SUPPORTED_SCHEMAS = ("1.0", "1.2", "1.3", "1.4", "1.5", "1.6", "2.0")
 
@@ -62,17 +62,9 @@ _FLAG_CODE = re.compile(r"^\[?(D\d{3})\]?")
 def load_guideline_text(text: str | bytes, *, source: str) -> Guideline:
     """Parse JSON text and build the guideline; bad JSON names line and column."""
     try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InvalidGuideline(
-            source,
-            [
-                f"not valid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
-                " (fix the file, or point --guideline at another one)"
-            ],
-        ) from None
-    except UnicodeDecodeError as exc:
-        raise InvalidGuideline(source, [f"not UTF-8 text: {exc.reason} at byte {exc.start}"]) from None
+        data = parse_json(text)
+    except InvalidJson as exc:
+        raise InvalidGuideline(source, [f"{exc.problem} (fix the file, or point --guideline at another one)"]) from None
     return guideline_from_dict(data, source=source)
 
 

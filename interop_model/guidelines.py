@@ -180,7 +180,7 @@ class Guideline:
             raise UnknownTarget(self.id, target, list(self.programs)) from None
 
     def target_statuses(self, target: str) -> dict[str, Status]:
-        """Capability name -> its status for ``target`` (RefStack's UI rule, REFERENCE §5).
+        """Capability name -> its status for ``target`` (the rule RefStack's web UI applied).
 
         Where several components list a capability it keeps its strongest status; a 1.x
         file read for a target other than ``platform`` takes its component's lists in
@@ -222,7 +222,7 @@ class Guideline:
         alias: bool = True,
         flagged: bool = True,
     ) -> list[str]:
-        """The lines of RefStack's ``/v1/guidelines/<ver>/tests`` text list (REFERENCE §1.6).
+        """The lines of RefStack's ``/v1/guidelines/<ver>/tests`` text list.
 
         Sorted, not deduplicated; ``name[<id as stored>]``, or the bare name for schema 1.2.
         """

@@ -8,7 +8,7 @@ from enum import StrEnum
 from uuid import UUID
 
 # RefStack's rule: drop everything from the first "[" to the last "]" (greedy), which
-# keeps a "(scenario)" suffix. See REFERENCE §2.2.
+# keeps a "(scenario)" suffix (refstack-client's subunit parser did the same).
 _ATTRS = re.compile(r"\[.*\]")
 
 
@@ -54,6 +54,17 @@ class Provenance:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class RunSelection:
+    """What a run chose to test: a guideline's target, and which of its capabilities."""
+
+    guideline: str
+    target: str
+    capability_globs: tuple[str, ...] = ()  # as the user gave them; () selected every capability
+    capabilities: tuple[str, ...] = ()  # the capabilities whose tests ran
+    statuses: tuple[str, ...] = ("required",)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class RunReport:
     """One test run against one cloud."""
 
@@ -61,6 +72,7 @@ class RunReport:
     duration_seconds: int
     results: tuple[CaseResult, ...] = ()
     provenance: Provenance = field(default_factory=Provenance)
+    selection: RunSelection | None = None
 
     def passed_names(self) -> set[str]:
         """Names of the passed tests."""

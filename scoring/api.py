@@ -21,7 +21,7 @@ from scoring.board import write_board as _write_board
 from scoring.draft import draft_decisions, draft_guideline
 from scoring.engine import check_weights, score
 from scoring.evidence import DEFAULT_THRESHOLD, pass_rates_frame
-from scoring.worksheet import Worksheet, read_worksheet, render_worksheet
+from scoring.worksheet import Worksheet, read_worksheet, render_worksheet, require_scored
 
 __all__ = [
     "DEFAULT_THRESHOLD",
@@ -42,7 +42,8 @@ __all__ = [
 
 
 def _worksheet(text: str, source: str, graduated: bool) -> Worksheet:
-    return read_worksheet(text, source=source, graduated=graduated)
+    """The worksheet; one without a scored line is refused, as ``tcup-score`` refuses it."""
+    return require_scored(read_worksheet(text, source=source, graduated=graduated))
 
 
 def tabulate(
@@ -219,7 +220,7 @@ def score_achievements(guideline: Guideline, target: str | None = None) -> list[
     """Score each capability of ``target`` from its ``achievements`` (a listed criterion scores 1).
 
     Non-Admin is taken as 1: the ``admin`` field is reported (``admin``), not applied as a veto
-    (REFERENCE §3.5). Rows also carry the capability's ``status``.
+    (guidelines' ``admin`` fields are often missing or stale). Rows also carry the capability's ``status``.
     """
     target = choose_target(guideline, target)
     statuses = T.statuses_series(guideline, target)

@@ -21,6 +21,7 @@ board gives back exactly what ``tabulate --write`` and ``tabulate --csv`` give.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from os import PathLike
 from typing import IO, Any
@@ -284,8 +285,19 @@ def read_board(source: Target, *, name: str = "board.xlsx") -> ImportedBoard:
     if missing:
         raise BoardError([f"{name}: sheet {s!r} is missing (fix: export the board again)" for s in missing])
     weights, meta = _read_criteria(book[CRITERIA_SHEET], name, problems)
-    scale = int(meta.get("scale") or 1)
-    rows = _read_marks(book[SCORES_SHEET], name, scale, problems)
+    scale = _number(meta.get("scale"), 1.0)
+    if scale not in (1.0, 5.0):
+        problems.append(
+            f"{name}: {CRITERIA_SHEET} sheet: scale {str(meta.get('scale'))[:40]!r} is neither 1 (marks 0/1) "
+            "nor 5 (graduated marks 0 to 5) (fix: type 1 or 5)"
+        )
+    cutoff = _number(meta.get("cutoff"), None)
+    if cutoff is not None and not math.isfinite(cutoff):
+        problems.append(
+            f"{name}: {CRITERIA_SHEET} sheet: cutoff {str(meta.get('cutoff'))[:40]!r} is not a number "
+            "(fix: type the cutoff score, e.g. 74)"
+        )
+    rows = _read_marks(book[SCORES_SHEET], name, int(scale) if scale == 5.0 else 1, problems)
     if problems:
         raise BoardError(problems)
     lines = ["" if v is None else str(v) for (v,) in book[WORKSHEET_SHEET].iter_rows(max_col=1, values_only=True)]
@@ -293,11 +305,10 @@ def read_board(source: Target, *, name: str = "board.xlsx") -> ImportedBoard:
     text = "\n".join(lines) + ("\n" if final and lines else "")
     source_name = str(meta.get("worksheet") or name)
     worksheet = replace_marks(read_worksheet(text, source=source_name, graduated=scale == 5), rows)
-    cutoff = meta.get("cutoff")
     scored = score_worksheet(
         worksheet,
         weights,
-        None if cutoff in (None, "") else float(cutoff),
+        cutoff,
         guideline_source=f"{name} ({CRITERIA_SHEET} sheet)",
     )
     return ImportedBoard(
@@ -306,6 +317,18 @@ def read_board(source: Target, *, name: str = "board.xlsx") -> ImportedBoard:
         worksheet_text=render_worksheet(worksheet, scored.scores[T.TOTAL_TEXT].to_dict()),
         csv_text=T.to_csv_text(scored.marks, scored.scores, graduated=worksheet.graduated),
     )
+
+
+def _number(value: Any, empty: float | None) -> float | None:
+    """A cell's number; ``empty`` for an empty cell, NaN for text that is not a number."""
+    if value in (None, ""):
+        return empty
+    if isinstance(value, bool):
+        return math.nan
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return math.nan
 
 
 def _read_criteria(sheet: Any, name: str, problems: list[str]) -> tuple[pd.Series, dict[str, Any]]:

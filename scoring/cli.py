@@ -8,6 +8,7 @@ the file, the line and the fix, and exit status 1.
 
 from __future__ import annotations
 
+import io
 import json
 import sys
 from collections.abc import Callable, Sequence
@@ -18,8 +19,9 @@ from typing import Any, TypeVar
 import click
 import pandas as pd
 
-from interop_model.errors import InteropModelError
+from interop_model.errors import InteropModelError, InvalidJson
 from interop_model.guideline_loader import guideline_from_dict
+from interop_model.jsontext import parse_json
 from scoring import tables as T
 from scoring.assessment import Assessment, Runs, assess, score_with_guideline
 from scoring.board import read_board, write_board
@@ -27,12 +29,13 @@ from scoring.draft import NEW_STATUS, NOTE, draft_decisions, draft_guideline
 from scoring.errors import DraftError, ScoringError
 from scoring.evidence import DEFAULT_THRESHOLD
 from scoring.sources import discover_previous, load_guideline, load_previous, load_worksheet, read_runs, read_text
-from scoring.worksheet import render_worksheet
+from scoring.worksheet import Worksheet, render_worksheet
 
 F = TypeVar("F", bound=Callable[..., Any])
 GRADUATED_HELP = (
     "Marks run from 0 to 5 and count weight x mark / 5; a binary reading (3 or more counts "
-    "as 1) is shown beside the graduated total."
+    "as 1) is shown beside the graduated total. The scale is read from the marks and printed: "
+    "a sheet with no mark from 2 to 5 (the board's 0/1 sheets) stays on the binary scale."
 )
 _file = click.Path(exists=True, dir_okay=False, path_type=Path)
 _out = click.Path(dir_okay=False, writable=True, path_type=Path)
@@ -122,10 +125,28 @@ def cli() -> None:
     type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
     help="Write tabulated_scores.csv here ('-' for stdout).",
 )
-@click.option("--write", is_flag=True, help="Rewrite the worksheet's totals and stars in place.")
+@click.option(
+    "--write",
+    is_flag=True,
+    help="Write the totals and stars into the worksheet, in place, where it has none; a total or "
+    "star the sheet already has is only replaced with --overwrite.",
+)
+@click.option(
+    "--overwrite",
+    is_flag=True,
+    help="With --write: also replace the totals and stars the sheet already has that differ from the computed ones.",
+)
 @click.option("--check", is_flag=True, help="Exit with status 1 when a written total or star is stale.")
 @reported
-def tabulate(worksheet: Path, graduated: bool, guideline: Path, csv_out: Path | None, write: bool, check: bool) -> None:
+def tabulate(
+    worksheet: Path,
+    graduated: bool,
+    guideline: Path,
+    csv_out: Path | None,
+    write: bool,
+    overwrite: bool,
+    check: bool,
+) -> None:
     """Compute every total and star; write the CSV and/or rewrite the worksheet.
 
     \b
@@ -135,24 +156,38 @@ def tabulate(worksheet: Path, graduated: bool, guideline: Path, csv_out: Path | 
     Without --csv or --write, the CSV goes to stdout.
 
     \b
+    --write never changes what the board wrote unless asked: a sheet whose written totals or
+    stars differ from the computed ones is left untouched (exit status 1) without --overwrite.
+    With --graduated, the scale in use (binary or graduated, read from the marks) is printed.
+
+    \b
     Example: tcup-score tabulate -w working_materials/scoring.txt -g next.json --csv tabulated_scores.csv
     """
-    sheet = load_worksheet(worksheet, graduated=graduated)
+    if overwrite and not write:
+        raise click.UsageError("--overwrite only applies with --write")
+    sheet = _load_sheet(worksheet, graduated)
     model = load_guideline(guideline)
     scored = score_with_guideline(sheet, model)
+    fix = "run with --write --overwrite" if not write or not overwrite else ""
     for name, row in scored.stale.iterrows():
         click.echo(
             f"{sheet.source}:{row[T.LINE]}: {name}: the sheet says [{row[T.BOARD]}] but the marks "
-            f"give {row[T.TOTAL_TEXT]} with the weights of {model.id}" + ("" if write else " (fix: run with --write)"),
+            f"give {row[T.TOTAL_TEXT]} with the weights of {model.id}" + (f" (fix: {fix})" if fix else ""),
             err=True,
+        )
+    if write and len(scored.stale) and not overwrite:
+        first = scored.stale.iloc[0]
+        raise ScoringError(
+            f"{sheet.source}: not rewritten: --write would replace {len(scored.stale)} total(s) or star(s) "
+            f"the sheet already has (line {first[T.LINE]}: [{first[T.BOARD]}] -> [{first[T.TOTAL_TEXT]}]) "
+            "(fix: check the guideline and the marks' scale; add --overwrite to replace them)"
         )
     text = T.to_csv_text(scored.marks, scored.scores, graduated=graduated)
     if csv_out is not None or not write:
         _emit(text, csv_out)
-    if write:
-        worksheet.write_text(
-            render_worksheet(sheet, scored.scores[T.TOTAL_TEXT].to_dict()), encoding="utf-8", newline=""
-        )
+    rewritten = render_worksheet(sheet, scored.scores[T.TOTAL_TEXT].to_dict()) if write else None
+    if rewritten is not None and rewritten != sheet.text():
+        _write(worksheet, rewritten)
     if check and len(scored.stale):
         sys.exit(1)
 
@@ -285,7 +320,9 @@ def board(
     Example: tcup-score board -w scoring.txt -g next.json -r uploads/ --out board.xlsx
     """
     result = _assess(worksheet, graduated, guideline, target, previous_paths, results_paths, threshold)
-    write_board(result, out)
+    book = io.BytesIO()  # NOTE: built in memory, so a failed write leaves no half-closed zip behind
+    write_board(result, book)
+    _write(out, book.getvalue())
     click.echo(f"{out}: {len(result.scored.marks)} capabilities, {_counts(result.disagreements)}", err=True)
 
 
@@ -343,9 +380,13 @@ def draft(
     \b
     Example: tcup-score draft -p 2020.06.json -w scoring.txt -o next.json
     """
-    raw = json.loads(read_text(previous))
+    try:
+        raw = parse_json(read_text(previous))
+    except InvalidJson as exc:
+        raise ScoringError(f"{previous}: invalid guideline: {exc.problem}") from None
     model = guideline_from_dict(raw, source=str(previous))
-    scored = score_with_guideline(load_worksheet(worksheet, graduated=graduated), model)
+    assert isinstance(raw, dict)  # guideline_from_dict refuses any other document
+    scored = score_with_guideline(_load_sheet(worksheet, graduated), model)
     decisions = draft_decisions(scored, model)
     document = draft_guideline(
         scored, model, raw, new_id=new_id, target=target, keep_flags=keep_flags, decisions=decisions
@@ -354,7 +395,7 @@ def draft(
         checked = guideline_from_dict(json.loads(json.dumps(document)), source=str(out))
     except InteropModelError as exc:  # NOTE: a bug of ours, not the user's; still say what failed
         raise DraftError([f"the draft does not load back: {exc}"]) from exc
-    out.write_text(json.dumps(document, indent=4, ensure_ascii=False) + "\n", encoding="utf-8")
+    _write(out, json.dumps(document, indent=4, ensure_ascii=False) + "\n")
     changed = decisions[decisions[NEW_STATUS].ne(decisions[T.PREVIOUS_STATUS])]
     for name, row in changed.iterrows():
         click.echo(
@@ -388,13 +429,21 @@ def _assess(
             err=True,
         )
     return assess(
-        load_worksheet(worksheet, graduated=graduated),
+        _load_sheet(worksheet, graduated),
         load_guideline(guideline),
         target=target,
         previous=load_previous(previous),
         runs=_runs(results_paths),
         threshold=threshold,
     )
+
+
+def _load_sheet(path: Path, graduated: bool) -> Worksheet:
+    """Read the worksheet; with --graduated, say which scale the marks are read on."""
+    sheet = load_worksheet(path, graduated=graduated)
+    if graduated:
+        click.echo(sheet.scale_note(), err=True)
+    return sheet
 
 
 def _runs(paths: Sequence[Path]) -> Runs | None:
@@ -412,7 +461,24 @@ def _emit(text: str, path: Path | None) -> None:
     if path is None or str(path) == "-":
         click.echo(text, nl=False)
     else:
-        path.write_text(text, encoding="utf-8", newline="")
+        _write(path, text)
+
+
+def _write(path: Path, content: str | bytes) -> None:
+    """Write a file, or one message naming it and why not (a missing folder, a full disk)."""
+    try:
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content, encoding="utf-8", newline="")
+    except OSError as exc:
+        raise _unwritable(path, exc) from None
+
+
+def _unwritable(path: Path, exc: OSError) -> ScoringError:
+    why = exc.strerror or str(exc)
+    fix = "create the folder first" if not path.parent.is_dir() else "choose a writable path"
+    return ScoringError(f"{path}: cannot be written: {why} (fix: {fix})")
 
 
 def main() -> None:

@@ -1,6 +1,7 @@
 """Draft the next guideline (schema 2.0) from the previous one and the scored worksheet.
 
-Each capability's status follows the process rules (REFERENCE §4.6), never the score alone:
+Each capability's status follows the process rules (the interop repository's
+doc/source/process/2017A.rst), never the score alone:
 
 =====================  =====================  ===============================================
 previous status        score                  draft status
@@ -18,7 +19,7 @@ any                    no worksheet line      unchanged
 A vetoed capability (Non-Admin 0) totals 0, so it is never made required. Weights and cutoff
 are copied from the previous guideline (A4.3: frozen once published), achievements and the
 ``admin`` field are rewritten from the worksheet marks, and flags are dropped unless kept on
-request (a guideline proposed for approval carries none, REFERENCE §3.6).
+request (a guideline proposed for approval carries none).
 """
 
 from __future__ import annotations

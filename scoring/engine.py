@@ -1,6 +1,7 @@
 """Score capabilities: marks and the guideline's weights in, totals and stars out.
 
-The formula (REFERENCE §4.2), with weights and cutoff always taken from the guideline::
+The formula (the interop repository's working_materials/scoring.txt explains it), with
+weights and cutoff always taken from the guideline::
 
     total = sum(weight[k] * mark[k] for each weighted criterion k) / scale
     total = -total   when any weighted mark or the Non-Admin mark is "?" (incomplete)

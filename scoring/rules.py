@@ -1,6 +1,6 @@
 """Score against status: where the computed score and the approved status disagree, and why.
 
-A score only *suggests* a status; the status is a governance decision (REFERENCE §4.6).
+A score only *suggests* a status; the status is a governance decision.
 The process rules (openstack/interop ``doc/source/process/2017A.rst``), in our words:
 
 - **A4.4** the working group sets the cutoff;
@@ -28,7 +28,7 @@ EXPLANATIONS: dict[tuple[str, str], tuple[str, str]] = {
     ("unscored", ""): (
         "A7.2",
         "listed in {g} but the worksheet has no line for it: a status without a score is an "
-        "override to document (worksheets may use other names, REFERENCE §3.5)",
+        "override to document (the worksheet may spell the capability differently)",
     ),
     ("required-but-vetoed", ""): (
         "Non-Admin veto, A7.2",
@@ -53,7 +53,7 @@ EXPLANATIONS: dict[tuple[str, str], tuple[str, str]] = {
         "A4.6, A4.5",
         "advisory in {g} although it scores at or above the cutoff and {p} already requires "
         "it: advisory is the step before required (A4.6), and a required capability leaves only through a "
-        "deprecated cycle (A4.5), so {g} looks stale (REFERENCE §3.5)",
+        "deprecated cycle (A4.5), so {g} looks stale",
     ),
     ("advisory-above-cutoff", "ready"): (
         "A4.6",

@@ -5,18 +5,18 @@ The only module of :mod:`scoring` that opens files by path (besides the board wo
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from interop_model import wire
-from interop_model.errors import InvalidRunDocument
+from interop_model.errors import InvalidJson, InvalidRunDocument
 from interop_model.guideline_loader import load_guideline_text
 from interop_model.guidelines import Guideline
+from interop_model.jsontext import parse_json
 from interop_model.results import RunReport
-from scoring.errors import ResultsError, ScoringError, WorksheetError
-from scoring.worksheet import FORM, Worksheet, read_worksheet
+from scoring.errors import ResultsError, ScoringError
+from scoring.worksheet import Worksheet, read_worksheet, require_scored
 
 _DATED = re.compile(r"^(?P<prefix>(?:[a-z_]+\.)?)(?P<date>\d{4}\.\d{2}|next)$")
 PREVIOUS_COUNT = 2  # enough for Core in Last Release and Stable
@@ -36,15 +36,7 @@ def read_text(path: Path) -> str:
 
 def load_worksheet(path: Path, *, graduated: bool = False) -> Worksheet:
     """Read and parse a worksheet file; one without a single scored line is an error, not an empty result."""
-    sheet = read_worksheet(read_text(path), source=str(path), graduated=graduated)
-    if not sheet.scored:
-        raise WorksheetError(
-            [
-                f"{path}: no scored line: is this a scoring worksheet? (fix: score each capability on "
-                f"a line of its own; {FORM})"
-            ]
-        )
-    return sheet
+    return require_scored(read_worksheet(read_text(path), source=str(path), graduated=graduated))
 
 
 def load_guideline(path: Path) -> Guideline:
@@ -93,9 +85,9 @@ def read_runs(paths: Iterable[Path]) -> list[RunReport]:
     problems: list[str] = []
     for path in expand_results(paths):
         try:
-            runs.append(decode_run(json.loads(read_text(path))))
-        except json.JSONDecodeError as exc:
-            problems.append(f"{path}: not JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})")
+            runs.append(decode_run(parse_json(read_text(path))))
+        except InvalidJson as exc:
+            problems.append(f"{path}: {exc.problem}")
         except InvalidRunDocument as exc:
             problems.extend(f"{path}: {p}" for p in exc.problems)
         except ScoringError as exc:

@@ -69,9 +69,9 @@ CLOUDS_PASSING = "clouds_passing"
 PASS_RATE = "pass_rate"
 TEST_PASS_RATE = "test_pass_rate"
 
-# Canonical display names (REFERENCE §4.4): the CSV header and the board use these whatever
-# the guideline spells, so sheets from different guidelines line up (the NFV CSV upstream
-# was written with next.json's names too).
+# Canonical display names (the columns of the interop repository's tabulated_scores.csv):
+# the CSV header and the board use these whatever the guideline spells, so sheets from
+# different guidelines line up (the NFV CSV upstream was written with next.json's names too).
 DISPLAY_NAMES: Mapping[str, str] = {
     "deployed": "Widely Deployed",
     "tools": "Used by Tools",
@@ -145,13 +145,14 @@ def weights_series(guideline: Guideline) -> pd.Series:
 def to_csv_text(marks: pd.DataFrame, scores: pd.DataFrame, *, graduated: bool = False) -> str:
     """The ``tabulated_scores.csv`` shape: header, one row per capability, ``name,0`` when vetoed.
 
-    A graduated sheet adds a ``Binary Total`` column after ``Total``.
+    ``graduated=True`` adds a ``Binary Total`` column after ``Total``: the binary reading of a
+    graduated sheet, or the total itself for a sheet whose marks are 0/1.
     """
     header = [CSV_CAPABILITY, *(DISPLAY_NAMES[c] for c in MARK_COLUMNS), CSV_TOTAL]
     fields = [marks.index.to_series().astype(str), *(marks[c].astype(str) for c in MARK_COLUMNS), scores[TOTAL_TEXT]]
     if graduated:
         header.append(CSV_BINARY_TOTAL)
-        fields.append(scores[BINARY_TEXT])
+        fields.append(scores[BINARY_TEXT] if BINARY_TEXT in scores else scores[TOTAL_TEXT])
     quoted = [_quote(f) for f in fields]
     line = quoted[0].str.cat(quoted[1:], sep=",")
     line = line.where(~scores[VETOED].to_numpy(), quoted[0] + ",0")

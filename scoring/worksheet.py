@@ -12,6 +12,10 @@ A mark is ``0``, ``1``, ``?`` (not scored yet: the total is shown negative) or `
 program does not consider this criterion). With ``graduated=True`` the criteria marks may
 also be ``2`` to ``5`` (see :mod:`scoring.engine`). Non-Admin is always ``0``, ``1`` or ``?``.
 
+**The scale is read from the marks**, not taken on trust: a sheet is graduated only when a
+criterion is marked ``2`` to ``5``. The board's core worksheet is marked 0/1; read as
+graduated, each of its 1s would count a fifth of its weight and every total would be wrong.
+
 Every other line (title, prose, headings, notes) is kept verbatim. A line that *looks* scored
 (``name:`` followed by ``[``) but cannot be read is an error naming its file and line, where
 the upstream tabulator silently copied it.
@@ -36,7 +40,8 @@ _GROUP_NAMES = (
     "[Non-Admin]",
 )
 BINARY_MARKS = frozenset({"0", "1", "?", "*"})
-GRADUATED_MARKS = BINARY_MARKS | {"2", "3", "4", "5"}
+GRADUATED_ONLY = frozenset({"2", "3", "4", "5"})
+GRADUATED_MARKS = BINARY_MARKS | GRADUATED_ONLY
 NON_ADMIN_MARKS = frozenset({"0", "1", "?"})
 
 # A capability name starts with a letter or digit (so no cell of the board starts with "=").
@@ -71,7 +76,7 @@ class Worksheet:
     source: str
     lines: tuple[str, ...]
     scored: tuple[ScoredLine, ...]
-    graduated: bool = False
+    graduated: bool = False  # the scale in use: True only when a criterion is marked 2 to 5
     final_newline: bool = True
     newline: str = "\n"
 
@@ -84,12 +89,25 @@ class Worksheet:
         """The worksheet text exactly as read."""
         return _join(self.lines, self.newline, self.final_newline)
 
+    def scale_note(self) -> str:
+        """One line saying which scale the marks are read on, and why."""
+        if self.graduated:
+            return (
+                f"{self.source}: marks on the graduated scale (0 to 5): each counts weight x mark / 5, "
+                "and the binary reading counts a mark of 3 or more as 1"
+            )
+        return (
+            f"{self.source}: marks on the binary scale (0/1): no criterion is marked 2 to 5, so each "
+            "mark of 1 counts its full weight, as the sheet's totals were computed"
+        )
+
 
 def read_worksheet(text: str, *, source: str, graduated: bool = False) -> Worksheet:
     """Parse a worksheet; :class:`WorksheetError` lists every malformed scored line.
 
     :param source: the file name used in messages.
-    :param graduated: accept criteria marks 0 to 5 instead of 0 and 1.
+    :param graduated: accept criteria marks 0 to 5 instead of 0 and 1. The sheet is read on the
+        graduated scale only when one of them is 2 to 5 (:attr:`Worksheet.graduated`).
     """
     newline = "\r\n" if "\r\n" in text else "\n"
     final_newline = text.endswith(newline) or text == ""
@@ -124,10 +142,22 @@ def read_worksheet(text: str, *, source: str, graduated: bool = False) -> Worksh
         source=source,
         lines=lines,
         scored=tuple(scored),
-        graduated=graduated,
+        graduated=graduated and any(m in GRADUATED_ONLY for s in scored for m in s.marks),
         final_newline=final_newline,
         newline=newline,
     )
+
+
+def require_scored(worksheet: Worksheet) -> Worksheet:
+    """``worksheet``, or a :class:`WorksheetError` when it has no scored line (then it is not a worksheet)."""
+    if not worksheet.scored:
+        raise WorksheetError(
+            [
+                f"{worksheet.source}: no scored line: is this a scoring worksheet? (fix: score each "
+                f"capability on a line of its own; {FORM})"
+            ]
+        )
+    return worksheet
 
 
 def _parse_line(match: re.Match[str], allowed: frozenset[str], graduated: bool) -> tuple[ScoredLine | None, list[str]]:

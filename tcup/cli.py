@@ -1,12 +1,15 @@
 """The ``tcup`` command line: parse arguments, call one function, report errors once.
 
-Each sub-command lives beside the code it drives and is attached here.
+The sub-commands live in :mod:`tcup.commands`. Exit status of every command: 0 success (for
+``tcup run``: compliant), 1 the tests did not pass (not compliant), 2 could not run (every error,
+usage errors included), 130 interrupted.
 """
 
 from __future__ import annotations
 
 import logging
 import sys
+from typing import Any
 
 import click
 
@@ -17,12 +20,34 @@ from tcup.errors import TcupError
 def _self_check(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
     if not value or ctx.resilient_parsing:
         return
-    from tcup.self_check import self_check_command
+    from tcup.commands.self_check import self_check_command
 
     ctx.exit(ctx.invoke(self_check_command) or 0)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class CommandFailed(click.ClickException):
+    """A TcupError (or a bad guideline or run document) as the user sees it: one line, exit status 2."""
+
+    exit_code = 2
+
+    def format_message(self) -> str:
+        return self.message
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"tcup: error: {self.format_message()}", err=True)
+
+
+class TcupGroup(click.Group):
+    """The tcup group: the one place that turns library errors into a message and exit status 2."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (TcupError, InteropModelError) as exc:
+            raise CommandFailed(str(exc)) from exc
+
+
+@click.group(cls=TcupGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="tcup")
 @click.option(
     "--self-check",
@@ -41,6 +66,9 @@ def cli(verbose: int) -> None:
     """
     level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    if verbose == 0:
+        # NOTE: keystoneauth warns before every failed login; tcup's own error line says it better
+        logging.getLogger("keystoneauth").setLevel(logging.ERROR)
 
 
 def _register() -> None:
@@ -63,9 +91,9 @@ def main() -> None:
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)
-    except (TcupError, InteropModelError) as exc:
+    except (TcupError, InteropModelError) as exc:  # NOTE: raised outside a command (the group's own options)
         click.echo(f"tcup: error: {exc}", err=True)
-        sys.exit(getattr(exc, "exit_code", 2))
+        sys.exit(2)
     except KeyboardInterrupt:
         click.echo("Interrupted.", err=True)
         sys.exit(130)

@@ -105,9 +105,11 @@ class CloudCredentials:
 
     def describe(self) -> str:
         """``user demo in project demo at http://...`` (never the password)."""
-        user = self.username or self.user_id
-        project = self.project_name or self.project_id
-        return f"user {user} in project {project} at {self.auth_url}"
+        return f"{self.who()} at {self.auth_url}"
+
+    def who(self) -> str:
+        """``user demo in project demo``."""
+        return f"user {self.username or self.user_id} in project {self.project_name or self.project_id}"
 
     def secrets(self) -> list[str]:
         """The secret values to keep out of every output."""

@@ -9,7 +9,7 @@ read-only GETs, run in parallel, tell which API versions and features each servi
 * object-store: Swift's ``/info`` (discoverability, container sync, versioning, ...);
 * any other service: its version document, when it answers.
 
-Nothing is created. The cpid follows RefStack's rule (REFERENCE §2.1): the catalog id of the
+Nothing is created. The cpid follows refstack-client's rule: the catalog id of the
 identity service, else the md5 of the auth URL's hostname. A fingerprint of the auth URL and the
 region is recorded beside it, so a redeployed cloud can still be recognised.
 """
@@ -110,6 +110,23 @@ def auth_fingerprint(auth_url: str, region: str | None) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
+def connection_problem(exc: Exception) -> str:
+    """What went wrong with a connection, in a few words (not urllib3's pool text)."""
+    text = str(exc)
+    for needle, words in (
+        ("Connection refused", "connection refused"),
+        ("Name or service not known", "host name not found"),
+        ("Temporary failure in name resolution", "host name not found"),
+        ("nodename nor servname", "host name not found"),
+        ("No route to host", "no route to host"),
+        ("timed out", "timed out"),
+        ("CERTIFICATE_VERIFY_FAILED", "TLS certificate verification failed"),
+    ):
+        if needle in text:
+            return words
+    return type(exc).__name__
+
+
 def discover_cloud(creds: CloudCredentials, *, timeout: float = TIMEOUT, probe: bool = True) -> CloudFacts:
     """Log in once and probe the services (read-only).
 
@@ -126,13 +143,13 @@ def discover_cloud(creds: CloudCredentials, *, timeout: float = TIMEOUT, probe: 
         access = auth.get_access(session)
     except ks_exc.Unauthorized:
         raise CredentialsError(
-            f"Keystone at {where} refused the credentials of {creds.describe()} "
+            f"Keystone at {where} refused the credentials of {creds.who()} "
             f"(from {creds.source}); check the password, user and project names and "
             "their domains"
         ) from None
     except (ks_exc.ConnectFailure, ks_exc.ConnectTimeout, ks_exc.SSLError) as exc:
         hint = "; pass --os-cacert FILE or --insecure" if isinstance(exc, ks_exc.SSLError) else ""
-        raise DiscoveryError(f"cannot reach Keystone at {where}: {exc}{hint}") from None
+        raise DiscoveryError(f"cannot reach Keystone at {where}: {connection_problem(exc)}{hint}") from None
     except ks_exc.DiscoveryFailure as exc:
         raise DiscoveryError(
             f"{where} does not look like a Keystone endpoint ({exc}); give the identity URL, usually ending in /v3"

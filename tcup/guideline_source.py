@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +27,7 @@ from interop_model.errors import InvalidGuideline
 from interop_model.guideline_loader import load_guideline_text
 from interop_model.guidelines import Guideline
 from tcup.errors import GuidelineSourceError
+from tcup.http_client import DEFAULT_DEADLINE, DeadlineExceeded, RetryPolicy, request_before
 
 VERSION_NAME = re.compile(r"^(?:(?P<addon>[a-z][a-z0-9_-]*)\.)?(?P<version>\d{4}\.\d{2}|next)(?:\.json)?$")
 TIMEOUT = (5.0, 30.0)  # connect, read
@@ -38,13 +40,21 @@ class GuidelineLocation:
     directory: Path | None = None
     server: str | None = None
     cache_dir: Path | None = None
+    deadline: float = DEFAULT_DEADLINE  # seconds a fetch may take in all
 
     @classmethod
-    def from_options(cls, directory: str | Path | None = None, server: str | None = None) -> GuidelineLocation:
+    def from_options(
+        cls, directory: str | Path | None = None, server: str | None = None, deadline: float | None = None
+    ) -> GuidelineLocation:
         """Fill the gaps from ``$TCUP_GUIDELINES_DIR`` and ``$TCUP_SERVER``."""
         directory = directory or os.environ.get("TCUP_GUIDELINES_DIR") or None
         server = server or os.environ.get("TCUP_SERVER") or None
-        return cls(Path(directory) if directory else None, server.rstrip("/") if server else None, cache_dir())
+        return cls(
+            Path(directory) if directory else None,
+            server.rstrip("/") if server else None,
+            cache_dir(),
+            deadline or DEFAULT_DEADLINE,
+        )
 
 
 def cache_dir() -> Path:
@@ -118,9 +128,24 @@ def _fetch(url: str, location: GuidelineLocation) -> bytes:
     cached = None
     if location.cache_dir is not None:
         cached = location.cache_dir / (hashlib.sha256(url.encode()).hexdigest()[:24] + ".json")
+    policy = RetryPolicy(deadline=location.deadline, connect_timeout=TIMEOUT[0], read_timeout=TIMEOUT[1])
     try:
-        response = requests.get(url, timeout=TIMEOUT, headers={"Accept": "application/json"})
+        response = request_before(
+            requests.Session(),
+            "GET",
+            url,
+            deadline_at=time.monotonic() + policy.deadline,
+            policy=policy,
+            headers={"Accept": "application/json"},
+        )
         response.raise_for_status()
+    except DeadlineExceeded:
+        if cached is not None and cached.is_file():
+            return cached.read_bytes()
+        raise GuidelineSourceError(
+            f"cannot fetch guideline {url}: no complete answer within {policy.deadline:g} s; run again later "
+            "(or with a larger --timeout), or download the file and pass it with --guideline FILE"
+        ) from None
     except requests.RequestException as exc:
         if cached is not None and cached.is_file():
             return cached.read_bytes()

@@ -1,4 +1,4 @@
-"""The files a run leaves in its output folder, and the compliance table on the terminal.
+"""The files a run leaves in its output folder.
 
 Output folder (every file free of passwords and tokens)::
 
@@ -19,21 +19,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from rich.console import Console
-from rich.table import Table
-
 from interop_model.compliance import ComplianceReport
+from interop_model.guidelines import Status
 from interop_model.results import RunReport
 from interop_model.wire import dumps_extended, dumps_v1, to_v1_document
 from tcup.credentials import redact_text
+from tcup.resolution import Match, Resolution
 from tcup.subunit_reader import V2_SIGNATURE, copy_redacted
-from tcup.test_list import Match, Resolution
+from tcup.verdicts import STATES, SectionVerdict
 
 __all__ = [
     "ComplianceSection",
+    "FILE_ROLES",
     "OUTPUT_FILES",
     "compliance_document",
-    "print_compliance",
     "scrub_outputs",
     "write_json",
     "write_run_documents",
@@ -49,14 +48,25 @@ OUTPUT_FILES = {
     "tempest_log": "tempest.log",
     "stestr_log": "stestr.log",
 }
+FILE_ROLES = {
+    "subunit": "Tempest's subunit v2 stream",
+    "v1": "the RefStack upload: passed tests only",
+    "extended": "every outcome, with reasons and provenance",
+    "compliance": "per capability and test: state, why, what to do; both verdicts",
+    "summary": "counts, timings, cloud id, Tempest version",
+    "tempest_conf": "the generated Tempest configuration (no password)",
+    "tempest_log": "Tempest's log",
+    "stestr_log": "stestr's command, output and exit status",
+}
 
 
 @dataclass(frozen=True, slots=True)
 class ComplianceSection:
-    """One guideline and target judged against the run, with how its tests were resolved."""
+    """One guideline and target judged against the run: how its tests were resolved, and the verdicts."""
 
     report: ComplianceReport
     resolution: Resolution | None
+    verdict: SectionVerdict
 
 
 def write_json(path: Path, data: Any) -> None:
@@ -94,66 +104,49 @@ def unresolved(resolution: Resolution | None) -> list[dict[str, Any]]:
 
 
 def compliance_document(sections: Sequence[ComplianceSection]) -> dict[str, Any]:
-    """The content of ``compliance.json``."""
+    """The content of ``compliance.json``: per guideline and target, both verdicts and every test's state.
+
+    ``compliant``/``verdict`` keep RefStack's exact rule; ``tcup_compliant`` honours the exemptions
+    (each named in ``exemptions``) and idempotent ids. Each test says its ``state``, ``detail`` and
+    ``action`` (what the user can do); a skip is never counted as a failure.
+    """
     reports = []
     for section in sections:
         data = section.report.to_dict()
+        verdict = section.verdict
         if section.resolution is not None:
             data["tempest_version"] = section.resolution.tempest_version
             data["resolution"] = section.resolution.counts()
         data["unresolved"] = unresolved(section.resolution)
+        data["refstack_compliant"] = verdict.refstack_compliant
+        data["tcup_compliant"] = verdict.tcup_compliant
+        data["verdicts"] = {
+            "tcup": "YES" if verdict.tcup_compliant else "NO",
+            "refstack": "YES" if verdict.refstack_compliant else "NO",
+            "differ": verdict.verdicts_differ,
+        }
+        data["judged_capabilities"] = verdict.selected
+        data["exemptions"] = [e.to_dict() for e in verdict.exemptions_used]
+        required = [t for t in verdict.tests if t.status is Status.REQUIRED]
+        data["required_states"] = {s.value: sum(1 for t in required if t.state is s) for s in STATES}
+        data["not_passed"] = [t.to_dict() for t in verdict.not_passed()]
+        rows_by_cap: dict[str, list[dict[str, Any]]] = {}
+        for row in verdict.tests:
+            rows_by_cap.setdefault(row.capability, []).append(row.to_dict())
+        data["capabilities"] = [
+            {
+                "name": cap.name,
+                "status": cap.status.value,
+                "defined": cap.defined,
+                "complete": cap.complete,
+                "total": sum(cap.counts.values()),
+                **cap.counts,
+                "tests": rows_by_cap.get(cap.name, []),
+            }
+            for cap in verdict.capabilities
+        ]
         reports.append(data)
-    return {"reports": reports}
-
-
-def print_compliance(
-    console: Console, sections: Iterable[ComplianceSection], *, only_capabilities: Iterable[str] | None = None
-) -> None:
-    """A table per guideline and target: each capability's counts and the verdicts."""
-    wanted = set(only_capabilities) if only_capabilities is not None else None
-    for section in sections:
-        report = section.report
-        table = Table(
-            title=f"Guideline {report.guideline}, target {report.target} ({report.program})", title_justify="left"
-        )
-        for column in ("capability", "status", "tests", "passed", "failed", "flagged", "missing", "complete"):
-            table.add_column(
-                column, justify="right" if column in ("tests", "passed", "failed", "flagged", "missing") else "left"
-            )
-        for cap in report.capabilities:
-            if wanted is not None and cap.name not in wanted:
-                continue
-            mark = "[green]yes[/]" if cap.complete else "[red]no[/]"
-            table.add_row(
-                cap.name,
-                cap.status.value,
-                str(len(cap.tests)),
-                str(cap.count("passed")),
-                str(cap.count("failed")),
-                str(cap.count("flagged")),
-                str(cap.count("missing")),
-                mark if cap.defined else "[yellow]undefined[/]",
-            )
-        console.print(table)
-        data = report.to_dict()
-        required = data["required"]
-        verdict = "[green]YES[/]" if report.refstack_compliant else "[red]NO[/]"
-        by_id = "YES" if report.compliant_by_id else "NO"
-        console.print(
-            f"RefStack-compatible compliance: {verdict} (required tests {required['passed']}/"
-            f"{required['count']} passed, {required['percent']}%; by idempotent id too: {by_id})"
-        )
-        if wanted is not None:
-            console.print(
-                "[dim]Only the selected capabilities ran, so the verdict covers the whole "
-                "target only when every required capability was selected.[/]"
-            )
-        for item in unresolved(section.resolution):
-            console.print(
-                f"[yellow]{item['match']}[/]: {item['name']} ({item['capability']}): {item['note']}", highlight=False
-            )
-        if report.prerequisites:
-            console.print(f"[dim]Prerequisites not checked here: {', '.join(report.prerequisites)}[/]")
+    return {"states": list(STATES), "reports": reports}
 
 
 def counts_line(counts: Mapping[str, int]) -> str:

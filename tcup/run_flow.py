@@ -1,5 +1,5 @@
 """``tcup run`` as an importable function: credentials -> discovery -> tempest.conf -> selection ->
-stestr -> outputs -> compliance. The click command in :mod:`tcup.run_command` only parses options.
+stestr -> outputs -> compliance. The click command in :mod:`tcup.commands.run` only parses options.
 
 Whatever happens once Tempest has started (test failures, a dying cloud, Ctrl-C), every output file
 is written from what finished, and secrets are scrubbed from the output folder before returning.
@@ -23,10 +23,11 @@ from typing import Any
 
 from interop_model.compliance import evaluate
 from interop_model.guidelines import Guideline, Status
-from interop_model.results import Provenance, RunReport
+from interop_model.results import Provenance, RunReport, RunSelection
 from tcup.credentials import CloudCredentials, TestAccount
 from tcup.discovery import CloudFacts, discover_cloud
 from tcup.errors import ResolutionError, TcupError
+from tcup.exemptions import Exemption, applicable_exemptions, load_exemptions
 from tcup.reporting import (
     OUTPUT_FILES,
     ComplianceSection,
@@ -35,14 +36,15 @@ from tcup.reporting import (
     write_json,
     write_run_documents,
 )
+from tcup.resolution import Resolution, resolve_entries, select_entries
 from tcup.runner import RunOutcome, run_tests, select_by_regex, workspace_dir
 from tcup.subunit_reader import ResultListener, expand_class_results
-from tcup.tempest_config import TempestFiles, count_members, persona_roles, plan_accounts, write_tempest_files
+from tcup.tempest_config import TempestFiles, count_members, plan_accounts, write_tempest_files
 from tcup.tempest_env import TempestEnv, find_tempest
 from tcup.test_index import TempestInstall, TestIndex, load_test_index, probe_install
-from tcup.test_list import Resolution, resolve_entries, select_entries
+from tcup.verdicts import judge_section
 
-__all__ = ["GuidelineTarget", "RunResult", "Selection", "extra_cloud_account", "run_interop"]
+__all__ = ["GuidelineTarget", "RunResult", "Selection", "run_interop"]
 
 LOG = logging.getLogger(__name__)
 DEFAULT_IO_THREADS = 4
@@ -82,36 +84,22 @@ class RunResult:
     selected_capabilities: list[str] | None = None
 
     @property
+    def selection_meta(self) -> RunSelection | None:
+        """What the run chose to test (its main guideline), as uploaded."""
+        return self.run.selection
+
+    @property
     def interrupted(self) -> bool:
         """True when the run was stopped by a signal."""
         return self.outcome.interrupted
 
-    def all_selected_passed(self) -> bool:
-        """Every selected non-flagged guideline test passed (or, without a guideline, no test failed)."""
+    def compliant(self) -> bool:
+        """tcup's verdict for every guideline and target (exemptions honoured); without a guideline,
+        no test failed and every test finished."""
         if not self.sections:
             counts = self.run.counts()
             return counts["fail"] + counts["uxsuccess"] == 0 and not self.outcome.read.incomplete
-        wanted = set(self.selected_capabilities) if self.selected_capabilities is not None else None
-        return all(
-            c.complete
-            for s in self.sections
-            for c in s.report.capabilities
-            if c.status is Status.REQUIRED and (wanted is None or c.name in wanted)
-        )
-
-
-def extra_cloud_account(creds: CloudCredentials, *, timeout: float = 20.0) -> TestAccount:
-    """A further Tempest account from a clouds.yaml entry; its roles come from a login."""
-    facts = discover_cloud(creds, timeout=timeout, probe=False)
-    if not creds.username or not (creds.project_name or facts.project_name):
-        raise TcupError(f"the extra account from {creds.source} needs a user and a project name")
-    return TestAccount(
-        username=creds.username,
-        password=creds.password,
-        project_name=creds.project_name or facts.project_name or "",
-        domain_name=creds.user_domain_name or "Default",
-        roles=persona_roles(facts.roles),
-    )
+        return all(s.verdict.tcup_compliant for s in self.sections)
 
 
 def expand_capabilities(
@@ -136,8 +124,8 @@ def expand_capabilities(
 
 def _select(
     selection: Selection, index: TestIndex
-) -> tuple[list[str], list[tuple[GuidelineTarget, Resolution]], list[str] | None]:
-    resolutions: list[tuple[GuidelineTarget, Resolution]] = []
+) -> tuple[list[str], list[tuple[GuidelineTarget, Resolution, list[str] | None]], list[str] | None]:
+    resolutions: list[tuple[GuidelineTarget, Resolution, list[str] | None]] = []
     ids: dict[str, None] = {}
     chosen_caps: list[str] | None = None
     for gt in selection.guidelines:
@@ -150,7 +138,7 @@ def _select(
             gt.guideline, gt.target, statuses=selection.statuses, capabilities=caps, flagged=selection.include_flagged
         )
         resolution = resolve_entries(entries, index)
-        resolutions.append((gt, resolution))
+        resolutions.append((gt, resolution, caps))
         if not (selection.regexes or selection.run_all):
             ids.update(dict.fromkeys(resolution.local_ids()))
     if selection.run_all:
@@ -174,15 +162,20 @@ def run_interop(
     discovery_timeout: float = 20.0,
     keep_timings: bool = True,
     extra_secrets: Sequence[str] = (),
+    exemptions: Sequence[Exemption] | None = None,
+    environments: Sequence[str] = (),
 ) -> RunResult:
     """Run the selected tests against the cloud ``creds`` reach and write every output to ``output``.
 
     :param listener_factory: called with the number of tests; returns a context manager that is
         also a :class:`~tcup.subunit_reader.ResultListener` (the progress display).
     :param tempest_options: ``section.key`` -> value overrides for tempest.conf.
+    :param exemptions: tests this Tempest cannot run non-admin (default: tcup/data/exemptions.yaml);
+        those of kind ``environment`` apply only for the named ``environments``.
     :raises TcupError: for anything that stops the run before Tempest starts.
     """
     _check_output(output)
+    known_exemptions = load_exemptions() if exemptions is None else list(exemptions)
     timings: dict[str, float] = {}
     started_at = datetime.now(UTC).replace(microsecond=0).isoformat()
     # NOTE: the login (network) and the Tempest probes (two subprocesses) overlap
@@ -197,7 +190,7 @@ def run_interop(
     test_ids, resolutions, chosen_caps = _select(selection, index)
     timings["selection"] = time.monotonic() - t0
     if not test_ids:
-        missing = sum(len(r.missing()) for _, r in resolutions)
+        missing = sum(len(r.missing()) for _, r, _ in resolutions)
         raise ResolutionError(
             f"no installed Tempest test matches the selection ({missing} guideline tests "
             f"missing from Tempest {install.version}); check --capability/--regex"
@@ -228,7 +221,7 @@ def run_interop(
     try:
         t0 = time.monotonic()
         files = write_tempest_files(private, facts, creds, accounts, overrides=tempest_options)
-        shutil.copyfile(files.conf, output / OUTPUT_FILES["tempest_conf"])
+        _save_conf(files, private, output / OUTPUT_FILES["tempest_conf"])
         timings["config"] = time.monotonic() - t0
         outcome = _run(env, install, files, test_ids, workers, threads, output, facts, listener_factory, keep_timings)
         timings["tempest"] = outcome.seconds
@@ -247,14 +240,22 @@ def run_interop(
                 region=facts.region,
                 started_at=started_at,
             ),
+            selection=_run_selection(selection, resolutions),
         )
         paths = write_run_documents(output, run)
-        sections = [ComplianceSection(evaluate(gt.guideline, gt.target, run), res) for gt, res in resolutions]
+        paths["tempest_conf"] = output / OUTPUT_FILES["tempest_conf"]
+        paths["stestr_log"] = outcome.stderr_path
+        applicable = applicable_exemptions(known_exemptions, install.version, environments)
+        sections = []
+        for gt, res, caps in resolutions:
+            report = evaluate(gt.guideline, gt.target, run)
+            sections.append(ComplianceSection(report, res, judge_section(report, res, applicable, selected=caps)))
         if sections:
             paths["compliance"] = output / OUTPUT_FILES["compliance"]
             write_json(paths["compliance"], compliance_document(sections))
         if (files.log_dir / "tempest.log").is_file():
             shutil.copyfile(files.log_dir / "tempest.log", output / OUTPUT_FILES["tempest_log"])
+            paths["tempest_log"] = output / OUTPUT_FILES["tempest_log"]
         paths["subunit"] = outcome.subunit_path
         timings["reporting"] = time.monotonic() - t0
         result = RunResult(
@@ -273,6 +274,35 @@ def run_interop(
         shutil.rmtree(private, ignore_errors=True)
         scrub_outputs(output, secrets)
     return result
+
+
+def _run_selection(
+    selection: Selection, resolutions: Sequence[tuple[GuidelineTarget, Resolution, list[str] | None]]
+) -> RunSelection | None:
+    if not resolutions or selection.regexes or selection.run_all:
+        return None
+    gt, _, caps = resolutions[0]
+    names = caps if caps is not None else gt.guideline.target_capabilities(gt.target, selection.statuses)
+    return RunSelection(
+        guideline=gt.guideline.id,
+        target=gt.target,
+        capability_globs=tuple(selection.capabilities),
+        capabilities=tuple(names),
+        statuses=tuple(s.value for s in selection.statuses),
+    )
+
+
+def _save_conf(files: TempestFiles, private: Path, saved: Path) -> None:
+    """Keep tempest.conf in the outputs, without the private paths deleted after the run."""
+    text = files.conf.read_text()
+    text = text.replace(str(files.accounts), "accounts.yaml (not kept: it holds the passwords)")
+    text = text.replace(str(files.log_dir), str(saved.parent.resolve()))
+    text = text.replace(str(private), "<private folder, deleted after the run>")
+    saved.write_text(
+        "# tempest.conf as tcup generated it for this run. To run Tempest with it, write your own\n"
+        "# accounts.yaml (see `tcup accounts`) and set [auth] test_accounts_file and [oslo_concurrency] lock_path.\n"
+        + text
+    )
 
 
 def _find_install(tempest_python: str | None) -> tuple[TempestEnv, TempestInstall]:
@@ -367,7 +397,10 @@ def _summary(
         "incomplete_tests": result.outcome.read.incomplete,
         "stream_problems": result.outcome.read.problems,
         "stestr_exit_status": result.outcome.returncode,
-        "compliant": {f"{s.report.guideline}/{s.report.target}": s.report.refstack_compliant for s in result.sections},
+        "compliant": {f"{s.report.guideline}/{s.report.target}": s.verdict.tcup_compliant for s in result.sections},
+        "refstack_compliant": {
+            f"{s.report.guideline}/{s.report.target}": s.report.refstack_compliant for s in result.sections
+        },
         "timings_seconds": {k: round(v, 3) for k, v in result.timings.items()},
         "discovery_notes": list(result.facts.notes),
         "files": {k: p.name for k, p in result.files.items()},

@@ -13,9 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import click
-
-__all__ = ["CheckResult", "run_self_check", "self_check_command"]
+__all__ = ["CheckResult", "run_self_check"]
 
 _MODULES = (
     "click",
@@ -29,7 +27,7 @@ _MODULES = (
     "yaml",
     "interop_model",
     "tcup.run_flow",
-    "tcup.upload_command",
+    "tcup.commands.upload",
 )
 
 
@@ -114,14 +112,3 @@ def run_self_check() -> list[CheckResult]:
         except Exception as exc:  # noqa: BLE001 - each check reports its own failure
             results.append(CheckResult(name, False, f"{type(exc).__name__}: {exc}"))
     return results
-
-
-@click.command("self-check")
-def self_check_command() -> int:
-    """Check this install without a cloud: imports, Tempest, the test index, signing, subunit."""
-    results = run_self_check()
-    for result in results:
-        click.echo(f"{'ok  ' if result.ok else 'FAIL'} {result.name}: {result.detail}")
-    failed = [r.name for r in results if not r.ok]
-    click.echo("self-check: " + ("all checks passed" if not failed else f"failed: {', '.join(failed)}"))
-    return 1 if failed else 0

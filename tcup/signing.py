@@ -1,4 +1,4 @@
-"""Sign uploads the way RefStack verifies them (REFERENCE §1.3).
+"""Sign uploads the way RefStack verifies them.
 
 The scheme: an RSA PKCS#1 v1.5 signature with SHA-256 over the exact body bytes, sent as
 lowercase hex in ``X-Signature``, with the public key as one OpenSSH line (``ssh-rsa <base64>``,

@@ -1,7 +1,7 @@
 """Read subunit streams into :class:`~interop_model.results.CaseResult` lists: v2 natively, v1 too.
 
 refstack-client replayed streams with python-subunit's v1 reader, so a v2 stream (what stestr
-writes) gave zero passes (REFERENCE §2.2). Here the first byte decides: ``0xB3`` starts a v2
+writes) gave zero passes. Here the first byte decides: ``0xB3`` starts a v2
 packet, anything else is read as v1. Every outcome is kept, with its duration and its failure
 traceback or skip reason; the passed-only view is :func:`interop_model.wire.to_v1_document`'s job.
 
@@ -84,10 +84,10 @@ class _Collector(testtools.StreamResult):
     def stopTestRun(self) -> None:  # noqa: N802
         self._to_dict.stopTestRun()
 
-    def status(
+    def status(  # type: ignore[override]
         self,
         test_id: str | None = None,
-        test_status: str | None = None,  # type: ignore[override]
+        test_status: str | None = None,
         **kwargs: Any,
     ) -> None:
         if test_id and test_status == "inprogress" and test_id not in self._started:

@@ -24,9 +24,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-import click
-
-from tcup.errors import TcupError, TempestNotFound
+from tcup.errors import TempestNotFound
 from tcup.venv_cache import VenvSpec, ensure_venv, venv_is_complete, venv_path
 from tcup.venv_cache import pinned_version as _pinned
 
@@ -35,7 +33,6 @@ __all__ = [
     "TempestEnv",
     "find_tempest",
     "install_tempest",
-    "install_tempest_command",
     "pinned_version",
     "tempest_spec",
 ]
@@ -166,16 +163,3 @@ def install_tempest(*, echo: Callable[[str], None] | None = None) -> TempestEnv:
     if found is None:
         raise TempestNotFound(f"{path} was built but cannot import tempest; delete it and run again")
     return found
-
-
-@click.command("install-tempest")
-def install_tempest_command() -> None:
-    """Install the pinned Tempest, stestr and python-tempestconf into a cached virtualenv.
-
-    The venv lives under ~/.cache/tcup/venvs/ and is reused while the pins stay the same.
-    """
-    try:
-        env = install_tempest(echo=lambda msg: click.echo(msg, err=True))
-    except TcupError as exc:
-        raise click.ClickException(str(exc)) from exc
-    click.echo(f"tempest {env.version}: {env.python}")

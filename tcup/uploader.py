@@ -1,13 +1,16 @@
 """Upload a run to a RefStack-compatible server: ``POST <server>/v1/results/``.
 
-A disciplined client (STYLE §4.12): the body is serialised once and those exact bytes are
-signed and sent; every request has a connect and a read timeout; 5xx answers, timeouts and
-connection errors are retried with exponential backoff; a 4xx answer is final and its message
+The body is serialised once and those exact bytes are signed and sent, with an
+``Idempotency-Key`` (their SHA-256) that stays the same over retries, so a server that honours it
+keeps one run however often the client had to resend. One :class:`RetryPolicy` sets the
+timeouts, the retries of 5xx answers, timeouts and connection errors (exponential backoff), and a
+total deadline that a trickling server cannot stretch. A 4xx answer is final and its message
 (RefStack's ``title``/``detail`` envelope, or our ``errors`` list) is shown as is.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import time
@@ -20,13 +23,24 @@ import requests
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from tcup.errors import UploadError
+from tcup.http_client import RETRY_STATUSES, DeadlineExceeded, RetryPolicy, request_before
 from tcup.signing import sign_body
 
-__all__ = ["RETRY_STATUSES", "UploadReceipt", "api_base", "post_body", "results_url", "upload_extended", "upload_run"]
+__all__ = [
+    "RETRY_STATUSES",
+    "RetryPolicy",
+    "UploadReceipt",
+    "api_base",
+    "idempotency_key",
+    "post_body",
+    "results_url",
+    "set_run_meta",
+    "upload_extended",
+    "upload_run",
+]
 
 LOG = logging.getLogger(__name__)
-TIMEOUT = (10.0, 60.0)  # connect, read (seconds)
-RETRY_STATUSES = frozenset({500, 502, 503, 504, 429})
+DEFAULT_POLICY = RetryPolicy()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -61,9 +75,7 @@ def upload_run(
     *,
     server: str,
     key: rsa.RSAPrivateKey | None = None,
-    timeout: tuple[float, float] = TIMEOUT,
-    retries: int = 3,
-    backoff: float = 1.0,
+    policy: RetryPolicy = DEFAULT_POLICY,
     verify: bool | str = True,
     session: requests.Session | None = None,
     sleep: Callable[[float], None] | None = None,
@@ -72,11 +84,10 @@ def upload_run(
     """POST a v1 document (already serialised) to ``<server>/v1/results/``, signed with ``key``.
 
     :param body: the exact bytes to send (and sign); see :func:`interop_model.wire.dumps_v1`.
+    :param policy: timeouts, retries and the total deadline.
     :param product_version: attach the run to this product version of the server's registry
         (``?product_version_id=``); the upload must be signed by an admin of that product.
-    :param retries: further attempts after a 5xx, 429, timeout or connection error.
-    :param backoff: the first wait between attempts, doubled each time.
-    :raises UploadError: when the server refuses the run or stays unreachable.
+    :raises UploadError: when the server refuses the run or stays unreachable until the deadline.
     """
     headers = {"Content-Type": "application/json", "Accept": "application/json"}
     if key is not None:
@@ -88,17 +99,7 @@ def upload_run(
                 "--product-version attaches a signed run: add --sign KEY (a key registered by an admin of that product)"
             )
         url += "?" + urlencode({"product_version_id": product_version})
-    return post_body(
-        url,
-        body,
-        headers=headers,
-        timeout=timeout,
-        retries=retries,
-        backoff=backoff,
-        verify=verify,
-        session=session,
-        sleep=sleep,
-    )
+    return post_body(url, body, headers=headers, policy=policy, verify=verify, session=session, sleep=sleep)
 
 
 def upload_extended(
@@ -107,8 +108,7 @@ def upload_extended(
     server: str,
     key: rsa.RSAPrivateKey,
     test_id: str | None = None,
-    timeout: tuple[float, float] = TIMEOUT,
-    retries: int = 3,
+    policy: RetryPolicy = DEFAULT_POLICY,
     verify: bool | str = True,
     sleep: Callable[[float], None] | None = None,
 ) -> UploadReceipt:
@@ -119,7 +119,13 @@ def upload_extended(
     """
     url = api_base(server) + "/v2/runs" + (f"?test_id={test_id}" if test_id else "")
     headers = {"Content-Type": "application/json", "Accept": "application/json", **sign_body(body, key)}
-    return post_body(url, body, headers=headers, timeout=timeout, retries=retries, verify=verify, sleep=sleep)
+    return post_body(url, body, headers=headers, policy=policy, verify=verify, sleep=sleep)
+
+
+def idempotency_key(body: bytes) -> str:
+    """The ``Idempotency-Key`` of an upload: the SHA-256 of its exact bytes, so every retry of the
+    same file carries the same key and the server keeps one run."""
+    return hashlib.sha256(body).hexdigest()
 
 
 def post_body(
@@ -127,25 +133,33 @@ def post_body(
     body: bytes,
     *,
     headers: Mapping[str, str],
-    timeout: tuple[float, float] = TIMEOUT,
-    retries: int = 3,
-    backoff: float = 1.0,
+    policy: RetryPolicy = DEFAULT_POLICY,
     verify: bool | str = True,
     session: requests.Session | None = None,
     sleep: Callable[[float], None] | None = None,
 ) -> UploadReceipt:
-    """POST ``body`` to ``url`` with retries; see :func:`upload_run`."""
+    """POST ``body`` to ``url``, retried by ``policy`` until its deadline; see :func:`upload_run`."""
     http = session or requests.Session()
+    sent = {**headers, "Idempotency-Key": idempotency_key(body)}
+    started = time.monotonic()
+    deadline_at = started + policy.deadline
     last_problem = ""
     attempts = 0
-    for attempt in range(retries + 1):
-        attempts = attempt + 1
+    for attempt in range(policy.retries + 1):
         if attempt:
-            wait = backoff * 2 ** (attempt - 1)
+            wait = min(policy.wait(attempt), max(0.0, deadline_at - time.monotonic()))
             LOG.warning("upload to %s failed (%s); retrying in %.1f s", url, last_problem, wait)
             (sleep or time.sleep)(wait)
+        if time.monotonic() >= deadline_at:
+            break
+        attempts = attempt + 1
         try:
-            response = http.post(url, data=body, headers=dict(headers), timeout=timeout, verify=verify)
+            response = request_before(
+                http, "POST", url, deadline_at=deadline_at, policy=policy, data=body, headers=sent, verify=verify
+            )
+        except DeadlineExceeded:
+            last_problem = f"no complete answer within the {policy.deadline:g} s deadline"
+            break
         except requests.exceptions.SSLError as exc:
             raise UploadError(
                 f"TLS verification of {url} failed: {exc}; pass --cacert FILE for a private CA, "
@@ -170,8 +184,8 @@ def post_body(
             attempts=attempts,
         )
     raise UploadError(
-        f"the server at {url} stayed unreachable after {attempts} attempts ({last_problem}); "
-        "check the URL and that the server is up, then upload again"
+        f"the server at {url} did not accept the upload after {attempts} attempts in "
+        f"{time.monotonic() - started:.0f} s ({last_problem}); check the URL and that the server is up"
     )
 
 
@@ -220,4 +234,46 @@ def _text(value: object) -> str | None:
 
 def _short(exc: Exception) -> str:
     text = str(exc)
+    if isinstance(exc, requests.ConnectionError) and not isinstance(exc, requests.Timeout):
+        for cause in ("Connection refused", "Name or service not known", "No route to host", "Connection reset"):
+            if cause in text:
+                return f"ConnectionError: {cause.lower()}"
+        return "ConnectionError: cannot connect"
     return f"{type(exc).__name__}: {text[:200]}" if text else type(exc).__name__
+
+
+def set_run_meta(
+    server: str,
+    test_id: str,
+    meta: Mapping[str, str],
+    *,
+    token: str,
+    policy: RetryPolicy = DEFAULT_POLICY,
+    verify: bool | str = True,
+) -> None:
+    """Set RefStack meta keys of an uploaded run (``POST /v1/results/<id>/meta/<key>``, owner only).
+
+    :param token: the owner's API token (``Authorization: Bearer``).
+    :raises UploadError: when the server refuses a key.
+    """
+    http = requests.Session()
+    deadline_at = time.monotonic() + policy.deadline
+    for key, value in meta.items():
+        url = f"{api_base(server)}/v1/results/{test_id}/meta/{key}"
+        try:
+            response = request_before(
+                http,
+                "POST",
+                url,
+                deadline_at=deadline_at,
+                policy=policy,
+                data=value.encode(),
+                headers={"Authorization": f"Bearer {token}", "Content-Type": "text/plain"},
+                verify=verify,
+            )
+        except DeadlineExceeded:
+            raise UploadError(f"setting meta {key} of run {test_id} took longer than {policy.deadline:g} s") from None
+        except requests.RequestException as exc:
+            raise UploadError(f"setting meta {key} of run {test_id} failed: {_short(exc)}") from None
+        if response.status_code >= 400:
+            raise UploadError(_refusal(url, response).replace("the upload", f"meta {key}"))

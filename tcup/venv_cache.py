@@ -20,10 +20,12 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 from tcup.errors import TcupError
 
@@ -110,6 +112,30 @@ def _tail(path: Path, lines: int = 15) -> str:
     return "\n".join(kept[-lines:])
 
 
+PROGRESS_EVERY = 15.0  # seconds between "still building" lines
+
+
+def _run_with_progress(
+    step: list[str],
+    log: IO[bytes],
+    log_file: Path,
+    *,
+    env: dict[str, str],
+    echo: Callable[[str], None] | None,
+    name: str,
+) -> int:
+    """Run one build step into the log; every few seconds, echo how long it has taken and pip's last line."""
+    started = time.monotonic()
+    with subprocess.Popen(step, stdout=log, stderr=subprocess.STDOUT, env=env) as proc:
+        while True:
+            try:
+                return proc.wait(timeout=PROGRESS_EVERY)
+            except subprocess.TimeoutExpired:
+                if echo:
+                    last = (_tail(log_file, 1) or "...").strip()[:100]
+                    echo(f"still building the {name} virtualenv ({time.monotonic() - started:.0f} s): {last}")
+
+
 def ensure_venv(
     spec: VenvSpec,
     *,
@@ -152,7 +178,7 @@ def ensure_venv(
             for step in steps:
                 log.write(f"+ {' '.join(step)}\n".encode())
                 log.flush()
-                if subprocess.run(step, stdout=log, stderr=subprocess.STDOUT, env=env).returncode != 0:
+                if _run_with_progress(step, log, log_file, env=env, echo=echo, name=spec.name) != 0:
                     raise error(
                         f"'{' '.join(step[1:4])}' failed while building {path}:\n{_tail(log_file)}\n"
                         f"Full log: {log_file}. Check network access to PyPI, then run the command again."

@@ -15,7 +15,7 @@ from flask.cli import with_appcontext
 
 from webapp import sessions, settings
 from webapp.store import accounts, catalog, runs
-from webapp.store.database import safe_url, upgrade_database
+from webapp.store.database import check_writable, describe_failure, safe_url, upgrade_database
 from webapp.store.errors import StoreError
 
 
@@ -32,22 +32,36 @@ def init_db_command() -> None:
 
 @click.command("import-guidelines")
 @click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--verbose", "-v", is_flag=True, help="list every file imported, unchanged or skipped, and every warning")
 @with_appcontext
-def import_guidelines_command(directory: Path) -> None:
-    """Import every guideline file found in DIRECTORY, recursively (detected by shape)."""
+def import_guidelines_command(directory: Path, verbose: bool) -> None:
+    """Import every guideline file found in DIRECTORY, recursively (detected by shape).
+
+    Prints a summary: counts, and the skipped files grouped by reason; --verbose lists every
+    file and every data-quality warning of the files (`tcup check-guideline` shows them too).
+    """
     with sessions.database().sessions() as sess:
         report = catalog.import_guidelines(sess, directory)
-    for name in report.imported:
-        click.echo(f"imported  {name}")
-    for name in report.unchanged:
-        click.echo(f"unchanged {name}")
-    for where, why in report.skipped:
-        click.echo(f"skipped   {where}: {why}")
-    for warning in report.warnings:
-        click.echo(f"warning   {warning}")
+    if verbose:
+        for name in report.imported:
+            click.echo(f"imported  {name}")
+        for name in report.unchanged:
+            click.echo(f"unchanged {name}")
+        for where, why in report.skipped:
+            click.echo(f"skipped   {where}: {why}")
+        for warning in report.warnings:
+            click.echo(f"warning   {warning}")
+    else:
+        reasons: dict[str, int] = {}
+        for _where, why in report.skipped:
+            reason = why.split(" (", 1)[0]
+            reasons[reason] = reasons.get(reason, 0) + 1
+        for reason, count in sorted(reasons.items(), key=lambda item: -item[1]):
+            click.echo(f"skipped   {count} file{'s' if count > 1 else ''}: {reason}")
     click.echo(
         f"{len(report.imported)} imported, {len(report.unchanged)} unchanged, "
         f"{len(report.skipped)} skipped, {len(report.warnings)} warnings"
+        + ("" if verbose or not (report.skipped or report.warnings) else " (--verbose lists them)")
     )
 
 
@@ -111,21 +125,89 @@ def _freeze_heap(_worker: object) -> None:
     gc.freeze()
 
 
+def _metrics_dir() -> str:
+    """Set up prometheus-client's multiprocess mode for gunicorn's workers; returns the folder.
+
+    An operator's ``PROMETHEUS_MULTIPROC_DIR`` is emptied of the files of an earlier run;
+    without one, a private temporary folder is made (and removed at exit).
+    """
+    import atexit
+    import os
+    import shutil
+    import tempfile
+
+    given = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if given:
+        Path(given).mkdir(parents=True, exist_ok=True)
+        for stale in Path(given).glob("*.db"):
+            stale.unlink()
+        return given
+    made = tempfile.mkdtemp(prefix="tcup-metrics-")
+    atexit.register(shutil.rmtree, made, ignore_errors=True)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = made
+    return made
+
+
+def _worker_exit(_server: object, worker: Any) -> None:
+    """A worker ended: drop its share of the live gauges (prometheus-client multiprocess mode)."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)  # type: ignore[no-untyped-call]
+
+
 @click.command("serve")
-@click.option("--bind", "-b", default="127.0.0.1:8000", show_default=True, help="address:port to listen on")
 @click.option(
-    "--workers", "-w", default=2, show_default=True, type=click.IntRange(1, 64), help="gunicorn worker processes"
+    "--bind", "-b", default="127.0.0.1:8000", show_default=True, envvar="TCUP_BIND", help="address:port to listen on"
+)
+@click.option(
+    "--workers",
+    "-w",
+    default=2,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    envvar="TCUP_WORKERS",
+    help="gunicorn worker processes",
+)
+@click.option(
+    "--threads",
+    default=16,
+    show_default=True,
+    type=click.IntRange(1, 256),
+    help="request threads per worker (gunicorn's gthread workers): slow clients hold a thread, never a worker",
 )
 @click.option("--timeout", default=60, show_default=True, type=int, help="worker timeout in seconds")
-@click.option("--access-log/--no-access-log", default=False, help="log every request to stderr")
-def serve_command(bind: str, workers: int, timeout: int, access_log: bool) -> None:
-    """Serve the API with gunicorn (migrating the database first)."""
+@click.option("--access-log/--no-access-log", default=False, help="gunicorn's own access log too (stderr)")
+def serve_command(bind: str, workers: int, threads: int, timeout: int, access_log: bool) -> None:
+    """Serve the API with gunicorn's threaded workers (migrating the database first unless TCUP_AUTO_MIGRATE=false).
+
+    Each worker answers up to --threads requests at once. A request body must arrive within
+    REQUEST_BODY_TIMEOUT seconds (a 408 otherwise), so a stalled client holds one thread for
+    that long at most; in production, a buffering proxy in front (nginx) holds none. Every
+    request is logged as one JSON line on stderr (TCUP_REQUEST_LOG). /metrics sums the figures
+    of every worker through PROMETHEUS_MULTIPROC_DIR (made if unset).
+    """
+    import sys
+
+    if "prometheus_client" in sys.modules:  # NOTE: it picks its storage when first imported
+        raise click.ClickException("internal: prometheus_client was imported before serve set up its folder")
+    metrics_dir = _metrics_dir()
     from gunicorn.app.base import BaseApplication
 
     from webapp import create_app
 
     app = create_app()  # migrates once, in the master, before workers start
-    click.echo(f"serving {safe_url(app.config['DATABASE_URL'])} on http://{bind} with {workers} workers", err=True)
+    check_writable(sessions.database(app).engine)  # a read-only database would fail every upload
+    click.echo(
+        f"serving {safe_url(app.config['DATABASE_URL'])} on http://{bind} with {workers} workers of {threads} threads "
+        f"(metrics in {metrics_dir})",
+        err=True,
+    )
+    if not app.config["PUBLIC_URL"]:
+        click.echo(
+            "PUBLIC_URL is not set: links in answers are relative (/results/<id>); "
+            "set TCUP_PUBLIC_URL to the address users reach",
+            err=True,
+        )
     sessions.database(app).engine.dispose()
 
     class _Server(BaseApplication):  # type: ignore[misc]
@@ -133,10 +215,13 @@ def serve_command(bind: str, workers: int, timeout: int, access_log: bool) -> No
             options: dict[str, Any] = {
                 "bind": bind,
                 "workers": workers,
+                "worker_class": "gthread",
+                "threads": threads,
                 "timeout": timeout,
                 "accesslog": "-" if access_log else None,
                 "keepalive": 5,
                 "post_worker_init": _freeze_heap,
+                "child_exit": _worker_exit,
             }
             for key, value in options.items():
                 self.cfg.set(key, value)
@@ -147,7 +232,28 @@ def serve_command(bind: str, workers: int, timeout: int, access_log: bool) -> No
     _Server().run()
 
 
-@click.group()
+class DatabaseFailure(click.ClickException):
+    """A database that cannot be opened, reached or written: one line, exit status 2."""
+
+    exit_code = 2
+
+
+class _Commands(click.Group):
+    """The command group; a database fault in any command is one line saying what to fix."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except Exception as exc:
+            problem = describe_failure(exc, opening=True)
+            if problem is None:
+                raise
+            raise DatabaseFailure(problem) from None
+
+
+@click.group(cls=_Commands)
 @click.pass_context
 def cli(ctx: click.Context) -> None:
     """The tcup collector service (DATABASE_URL and TCUP_* settings come from the environment)."""

@@ -16,11 +16,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
-from flask import Flask, Response, current_app, jsonify, request
+from flask import Flask, Response, current_app, has_app_context, jsonify, request
 from werkzeug.exceptions import HTTPException, InternalServerError, NotFound
 
 from webapp.signatures import BadSignature
-from webapp.store.errors import AlreadyExists, StoreError
+from webapp.store.database import describe_failure
+from webapp.store.errors import AlreadyExists, DatabaseUnavailable, StoreError
 from webapp.store.errors import NotFound as RowNotFound
 
 log = logging.getLogger(__name__)
@@ -52,13 +53,34 @@ def as_api_error(exc: Exception) -> ApiError:
         return ApiError(409, str(exc))
     if isinstance(exc, RowNotFound):
         return ApiError(404, str(exc))
+    if isinstance(exc, DatabaseUnavailable):
+        return ApiError(503, "Service Unavailable: the database cannot be written or reached now; try again later")
     return ApiError(400, str(exc))
 
 
-def error_body(status: int, problems: Sequence[str], *, title: str | None = None) -> dict[str, object]:
-    """The envelope: ``title`` is the message (or every problem joined), ``detail`` the full text."""
-    text = "; ".join(problems)
-    return {"code": status, "title": title or text, "detail": text, "errors": list(problems)}
+MAX_PROBLEMS = 50  # problems one answer lists; the rest are counted
+
+
+def error_body(
+    status: int, problems: Sequence[str], *, title: str | None = None, echo: int | None = None
+) -> dict[str, object]:
+    """The envelope: ``title`` is the message (or every problem joined), ``detail`` the full text.
+
+    Problems repeat what the caller sent, so each is cut to ``echo`` characters (setting
+    ``ERROR_ECHO_CHARS`` when there is an app), ending in "…", and at most
+    :data:`MAX_PROBLEMS` are listed: a 5 MB bad value never makes a 5 MB answer.
+    """
+    if echo is None:
+        echo = int(current_app.config.get("ERROR_ECHO_CHARS", 200)) if has_app_context() else 200
+    listed = [_cut(p, echo) for p in problems[:MAX_PROBLEMS]]
+    if len(problems) > MAX_PROBLEMS:
+        listed.append(f"… and {len(problems) - MAX_PROBLEMS} more problems")
+    text = "; ".join(listed)
+    return {"code": status, "title": _cut(title, echo) if title else text, "detail": text, "errors": listed}
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: max(limit - 1, 0)] + "…"
 
 
 def error_response(status: int, problems: Sequence[str], *, title: str | None = None) -> Response:
@@ -102,6 +124,15 @@ def _http_error(exc: HTTPException) -> Response:
 def _unexpected(exc: Exception) -> Response:
     if isinstance(exc, HTTPException):
         return _http_error(exc)
+    if isinstance(exc, RecursionError):  # input nested deeper than the code that walks it can follow
+        return error_response(400, ["Malformed request: the input is nested too deeply to be read"])
+    if (problem := describe_failure(exc)) is not None:
+        log.error("database unavailable: %s", problem)  # NOTE: the details stay in the log
+        response = error_response(
+            503, ["Service Unavailable: the database cannot be written or reached now; try again later"]
+        )
+        response.headers["Retry-After"] = "30"
+        return response
     # NOTE: the traceback goes to the log, never to the caller.
     log.exception("unhandled error", exc_info=exc)
     return error_response(500, ["Internal Server Error"])

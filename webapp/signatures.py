@@ -22,6 +22,7 @@ from cryptography.hazmat.primitives.serialization import load_ssh_public_key
 
 KEY_FORMATS = ("ssh-rsa", "ssh-dss", "pgp-sign-rsa", "pgp-sign-dss")
 SELF_SIGNATURE_DATA = b"signature"
+MIN_RSA_KEY_BITS = 2048  # NIST SP 800-131A: RSA keys under 2048 bits are disallowed for signatures
 
 
 class BadSignature(Exception):
@@ -64,8 +65,12 @@ def parse_signature(text: str | None) -> bytes:
     return raw
 
 
-def parse_public_key(line: str | None) -> OpenSshKey:
-    """Parse an OpenSSH RSA public key line, or :class:`BadSignature` ``Malformed public key``."""
+def parse_public_key(line: str | None, *, min_bits: int = MIN_RSA_KEY_BITS) -> OpenSshKey:
+    """Parse an OpenSSH RSA public key line, or :class:`BadSignature` ``Malformed public key``.
+
+    :param min_bits: refuse a key with a shorter modulus (``Key too small``): a 512-bit key is
+        factored in hours, so runs signed with it prove nothing about who uploaded them.
+    """
     parts = (line or "").strip().split()
     if len(parts) < 2:
         raise BadSignature(
@@ -79,6 +84,14 @@ def parse_public_key(line: str | None) -> OpenSshKey:
         raise BadSignature(
             "Malformed public key",
             ["Malformed public key: only RSA keys (ssh-rsa) can verify RSA PKCS#1 v1.5 signatures"],
+        )
+    if key.key_size < min_bits:
+        raise BadSignature(
+            "Key too small",
+            [
+                f"Key too small: the RSA key has {key.key_size} bits, this server accepts {min_bits} or more "
+                f"(fix: make a new key with ssh-keygen -t rsa -b {max(min_bits, 4096)} and register it)"
+            ],
         )
     return OpenSshKey(format=parts[0], base64=parts[1], comment=" ".join(parts[2:]), key=key)
 
@@ -97,16 +110,18 @@ def verify(key: OpenSshKey, signature: bytes, data: bytes) -> None:
         ) from None
 
 
-def verify_upload(body: bytes, signature_header: str | None, key_header: str | None) -> OpenSshKey:
-    """RefStack's checks 1-3 for a signed upload, over the raw body bytes."""
+def verify_upload(
+    body: bytes, signature_header: str | None, key_header: str | None, *, min_bits: int = MIN_RSA_KEY_BITS
+) -> OpenSshKey:
+    """RefStack's checks 1-3 for a signed upload, over the raw body bytes; a key under ``min_bits`` is refused."""
     signature = parse_signature(signature_header)
-    key = parse_public_key(key_header)
+    key = parse_public_key(key_header, min_bits=min_bits)
     verify(key, signature, body)
     return key
 
 
-def verify_registration(raw_key: str, self_signature: str) -> OpenSshKey:
-    """Checks for ``POST /v1/profile/pubkeys``: format, hex, key, then the self-signature."""
+def verify_registration(raw_key: str, self_signature: str, *, min_bits: int = MIN_RSA_KEY_BITS) -> OpenSshKey:
+    """Checks for ``POST /v1/profile/pubkeys``: format, hex, key (``min_bits`` or more), then the self-signature."""
     fmt = raw_key.strip().split()[0] if raw_key.strip() else ""
     if fmt not in KEY_FORMATS:
         raise BadSignature(
@@ -117,13 +132,14 @@ def verify_registration(raw_key: str, self_signature: str) -> OpenSshKey:
             ],
         )
     signature = parse_signature(self_signature)
-    key = parse_public_key(raw_key)
+    key = parse_public_key(raw_key, min_bits=min_bits)
     verify(key, signature, SELF_SIGNATURE_DATA)
     return key
 
 
 __all__ = [
     "KEY_FORMATS",
+    "MIN_RSA_KEY_BITS",
     "BadSignature",
     "OpenSshKey",
     "parse_public_key",

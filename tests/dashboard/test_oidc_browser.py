@@ -25,7 +25,6 @@ from tests import oidc_fixtures
 from tests.oidc_fixtures import OidcProvider
 from tests.webapp.signing import openssh_line, self_signature
 from webapp import create_app
-from webapp.dashboard.oidc import SIGN_IN_LABEL
 from webapp.sessions import database
 from webapp.store import accounts, users
 
@@ -54,9 +53,11 @@ def served(oidc_provider: OidcProvider, tmp_path: Path) -> Iterator[Served]:
             "OIDC_ISSUER": oidc_provider.issuer,
             "OIDC_CLIENT_ID": oidc_provider.client_id,
             "OIDC_CLIENT_SECRET": oidc_provider.client_secret,
+            "PUBLIC_URL": "http://127.0.0.1",  # the port is known once the server listens, below
         }
     )
     server = make_server("127.0.0.1", 0, app, threaded=True)
+    app.config["PUBLIC_URL"] = f"http://127.0.0.1:{server.server_port}"
     thread = threading.Thread(target=server.serve_forever, name="oidc-site", daemon=True)
     thread.start()
     try:
@@ -163,7 +164,7 @@ def test_a_vendor_signs_in_makes_tokens_and_keys_and_signs_out(
     with database(served.app).sessions() as sess:
         account = accounts.account_by_openid(sess, served.openid("vendor-alice"))
         assert account is not None and account.fullname == "Alice Vendor"
-        assert [t.label for t in users.list_tokens(sess, account.id)] == []  # the sign-in's token is revoked
+        assert [t.label for t in users.list_tokens(sess, account.id)] == []  # signing in made none
     assert tab.errors == []
     context.close()
 
@@ -185,7 +186,18 @@ def test_a_wrong_password_signs_nobody_in_and_a_second_user_is_made_at_first_sig
     with database(served.app).sessions() as sess:
         bob = accounts.account_by_openid(sess, served.openid("vendor-bob"))
         assert bob is not None and not bob.foundation
-        assert [t.label for t in users.list_tokens(sess, bob.id)] == [SIGN_IN_LABEL]
+        assert users.list_tokens(sess, bob.id) == []  # a session, not an API token
+    session_id = next(c["value"] for c in context.cookies() if c["name"] == "tcup_session")
+    with database(served.app).sessions() as sess:
+        assert accounts.account_by_session(sess, session_id) is not None
+        assert accounts.account_by_token(sess, session_id) is None  # never an API token
+    # RefStack's sign-out path shows a form; its post (with the anti-forgery token) ends the session
+    tab.page.goto(served.url + "/v1/auth/signout")
+    tab.page.click("main form[aria-label='sign out'] button")
+    tab.page.wait_for_load_state("load")
+    assert "Sign in" in tab.page.inner_text("header .who")
+    with database(served.app).sessions() as sess:
+        assert accounts.account_by_session(sess, session_id) is None
     assert tab.errors == []
     context.close()
 
@@ -205,3 +217,16 @@ def test_sign_in_is_a_404_when_no_provider_is_configured(tmp_path: Path) -> None
         assert b"oidc-signin" not in app.test_client().get("/signin").data
     finally:
         database(app).engine.dispose()
+
+
+def test_a_provider_without_public_url_is_refused_at_start(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="OIDC_ISSUER needs PUBLIC_URL"):
+        create_app(
+            {
+                "DATABASE_URL": f"sqlite:///{tmp_path}/nourl.sqlite",
+                "TESTING": True,
+                "OIDC_ISSUER": "https://id.example",
+                "OIDC_CLIENT_ID": "x",
+                "OIDC_CLIENT_SECRET": "y",
+            }
+        )

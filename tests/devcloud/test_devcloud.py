@@ -150,7 +150,7 @@ def test_up_again_reports_running_and_changes_nothing(devcloud: DevcloudHandle) 
 def test_up_with_another_port_base_is_refused(devcloud: DevcloudHandle) -> None:
     other = devcloud.ports["keystone"] + 500
     result = _tcup("devcloud", "up", "--dir", str(devcloud.dir), "--port-base", str(other))
-    assert result.returncode == 1
+    assert result.returncode == 2  # an error, as for every tcup command
     assert f"created with port base {devcloud.ports['keystone']}, not {other}" in result.stderr
     assert devcloud_status(root=devcloud.dir).running
 

@@ -61,7 +61,7 @@ def test_the_cli_reports_errors_without_a_traceback(tmp_path: Path, busy_port: i
         capture_output=True,
         text=True,
     )
-    assert proc.returncode != 0
+    assert proc.returncode == 2
     assert "already in use" in proc.stderr
     assert "Traceback" not in proc.stderr
 

@@ -154,3 +154,69 @@ def interop_run(
         env=env,
     )
     return proc, output
+
+
+@pytest.fixture(scope="session")
+def object_target_run(
+    devcloud: DevcloudHandle,
+    tempest_python: str,
+    interop_dir: Path,
+    collector: Collector,
+    interop_run: object,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> tuple[subprocess.CompletedProcess[str], Path]:
+    """``tcup run --guideline 2020.06 --target object`` (by version name), non-admin with the
+    devcloud's accounts file, uploaded signed with the owner's API token. Session-scoped, and
+    requested by the tests that interrupt runs, for the reason :func:`interop_run` gives."""
+    output = tmp_path_factory.mktemp("object") / "out"
+    env = tcup_env(devcloud, tempest_python, TCUP_KEY_PASSPHRASE=collector.passphrase)
+    proc = tcup(
+        "run",
+        "--guideline",
+        "2020.06",
+        "--guidelines-dir",
+        str(interop_dir),
+        "--target",
+        "object",
+        "--accounts-file",
+        str(devcloud.accounts_yaml),
+        "--output",
+        str(output),
+        "--no-progress",
+        "--upload",
+        collector.url,
+        "--sign",
+        str(collector.key_file),
+        "--extended",
+        "--token",
+        collector.token,
+        "-y",
+        env=env,
+    )
+    return proc, output
+
+
+@pytest.fixture(scope="session")
+def one_account_run(
+    devcloud: DevcloudHandle,
+    tempest_python: str,
+    interop_dir: Path,
+    object_target_run: object,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> tuple[subprocess.CompletedProcess[str], Path]:
+    """The object target with the demo user alone (no accounts file); session-scoped as above."""
+    output = tmp_path_factory.mktemp("one-account") / "out"
+    proc = tcup(
+        "run",
+        "-g",
+        "2020.06",
+        "--guidelines-dir",
+        str(interop_dir),
+        "--target",
+        "object",
+        "--output",
+        str(output),
+        "--no-progress",
+        env=tcup_env(devcloud, tempest_python),
+    )
+    return proc, output

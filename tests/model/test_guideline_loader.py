@@ -306,3 +306,9 @@ def test_unsupported_schema(interop_dir: Path) -> None:
     data["metadata"]["schema"] = "3.1"
     with pytest.raises(InvalidGuideline, match="schema '3.1' is not supported"):
         guideline_from_dict(data, source="future.json")
+
+
+@pytest.mark.parametrize("text", ["[" * 100000 + "]" * 100000, '{"a":' * 50000])
+def test_a_deeply_nested_guideline_is_an_invalid_guideline(text: str) -> None:
+    with pytest.raises(InvalidGuideline, match="deep.json: invalid guideline: nested too deeply to be read"):
+        load_guideline_text(text, source="deep.json")

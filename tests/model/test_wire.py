@@ -24,6 +24,8 @@ from interop_model.wire import (
 
 names = st.from_regex(r"[a-z_]{1,8}(\.[A-Za-z_][A-Za-z0-9_]{0,10}){1,5}( \(\w+\))?", fullmatch=True)
 texts = st.text(min_size=1, max_size=40)
+# a cpid is printable: no control character or line separator (see test_control_characters_are_refused)
+cpids = st.text(st.characters(blacklist_categories=("Cc", "Cs", "Zl", "Zp")), min_size=1, max_size=40).filter(str.strip)
 uuids = st.uuids()
 
 
@@ -31,7 +33,7 @@ uuids = st.uuids()
 def v1_documents(draw: st.DrawFn) -> dict:
     items = draw(st.lists(st.tuples(names, st.none() | uuids), min_size=1, max_size=30, unique_by=lambda t: t[0]))
     results = [{"name": n} if u is None else {"name": n, "uuid": str(u)} for n, u in items]
-    return {"cpid": draw(texts.filter(str.strip)), "duration_seconds": draw(st.integers(0, 10**6)), "results": results}
+    return {"cpid": draw(cpids), "duration_seconds": draw(st.integers(0, 10**6)), "results": results}
 
 
 @st.composite
@@ -61,7 +63,7 @@ def runs(draw: st.DrawFn) -> RunReport:
         )
     )
     return RunReport(
-        cpid=draw(texts.filter(str.strip)),
+        cpid=draw(cpids),
         duration_seconds=draw(st.integers(0, 10**6)),
         results=tuple(cases),
         provenance=provenance,
@@ -140,7 +142,7 @@ def test_missing_keys_and_empty_results() -> None:
         from_v1_document({"cpid": "c", "duration_seconds": 0, "results": []})
     with pytest.raises(InvalidRunDocument, match="must be a JSON object"):
         from_v1_document([1, 2])
-    with pytest.raises(InvalidRunDocument, match=r"not JSON \(line 1, column 2"):
+    with pytest.raises(InvalidRunDocument, match=r"not valid JSON at line 1, column 2"):
         loads_v1(b"{nope")
 
 
@@ -188,3 +190,94 @@ def test_extended_document_checks() -> None:
 )
 def test_parse_test_id_follows_refstack(test_id: str, name: str, uuid: UUID | None, attrs: tuple) -> None:
     assert parse_test_id(test_id) == (name, uuid, attrs)
+
+
+# -- hostile documents: control characters, bounds, deep nesting, huge values ---------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "shown"),
+    [
+        ("tempest.api.a.T.test_x\ntempest.api.identity.v3.T.test_admin", "'\\n' (U+000A) at position 22"),
+        ("tempest.api.a.T.test_\x1b[31mred", "'\\x1b' (U+001B) at position 21"),
+        ("tempest.api.a.T.test_\x07", "'\\x07' (U+0007) at position 21"),
+        ("tempest.api.a.T.test_\r", "'\\r' (U+000D) at position 21"),
+        ("tempest.api.a.T.test_\u2028b", "'\\u2028' (U+2028) at position 21"),
+        ("tempest.api.a.T.test_\x85", "'\\x85' (U+0085) at position 21"),
+        ("tempest.api.a.T.test_\ud800", "'\\ud800' (U+D800) at position 21"),
+    ],
+)
+def test_control_characters_in_test_names_are_refused_naming_the_item(name: str, shown: str) -> None:
+    doc = {"cpid": "c", "duration_seconds": 1, "results": [{"name": "tempest.ok.T.test_ok"}, {"name": name}]}
+    with pytest.raises(InvalidRunDocument) as info:
+        from_v1_document(doc)
+    kind = "a lone surrogate" if "U+D8" in shown else "a control character"
+    assert info.value.problems == [f"results[1].name: holds {kind}, {shown} (test names are printable text)"]
+    extended = {
+        "schema": EXTENDED_SCHEMA,
+        "cpid": "c",
+        "duration_seconds": 1,
+        "results": [{"name": name, "outcome": "success"}],
+    }
+    with pytest.raises(InvalidRunDocument, match=r"results\[0\]\.name: holds a (control character|lone surrogate)"):
+        from_extended_document(extended)
+
+
+def test_a_cpid_with_a_control_character_is_refused() -> None:
+    with pytest.raises(InvalidRunDocument, match=r"'cpid' holds a control character, '\\n'"):
+        from_v1_document({"cpid": "c\nd", "duration_seconds": 1, "results": [{"name": "a.b"}]})
+
+
+def test_the_bounds_are_parameters() -> None:
+    doc = {"cpid": "c", "duration_seconds": 1, "results": [{"name": f"t.x{i}"} for i in range(5)]}
+    assert len(from_v1_document(doc, max_results=5).results) == 5
+    with pytest.raises(InvalidRunDocument) as info:
+        from_v1_document(doc, max_results=4)
+    assert info.value.problems == [
+        "'results' holds 5 items, more than the 4 accepted in one document (fix: split the run into several documents)"
+    ]
+    extended = to_extended_document(from_v1_document(doc))
+    with pytest.raises(InvalidRunDocument, match="more than the 4 accepted"):
+        from_extended_document(extended, max_results=4)
+    with pytest.raises(InvalidRunDocument, match=r"results\[0\]\.name: 4 characters, longer than 3"):
+        from_v1_document(doc, max_name_length=3)
+    with pytest.raises(InvalidRunDocument, match=r"results\[0\]\.name: 4 characters, longer than 3"):
+        from_extended_document(extended, max_name_length=3)
+
+
+@pytest.mark.parametrize("body", ["[" * 100000 + "]" * 100000, '{"a":' * 50000, '{"cpid": ' + "[" * 5000])
+def test_deeply_nested_json_is_a_malformed_document(body: str) -> None:
+    with pytest.raises(InvalidRunDocument, match="the body is nested too deeply to be read"):
+        loads_v1(body)
+    with pytest.raises(InvalidRunDocument, match="the body is nested too deeply to be read"):
+        loads_extended(body.encode())
+
+
+def test_problems_quote_a_bounded_excerpt_of_bad_values() -> None:
+    huge = "x" * 5_000_000
+    nested: object = "leaf"
+    for _ in range(500):
+        nested = [nested]
+    doc = {"cpid": "c", "duration_seconds": huge, huge: 1, "results": [{"name": "a.b", "uuid": nested}]}
+    with pytest.raises(InvalidRunDocument) as info:
+        from_v1_document(doc)
+    assert len(info.value.problems) == 3
+    assert all(len(p) < 300 for p in info.value.problems), [len(p) for p in info.value.problems]
+
+
+def test_extended_selection_round_trips_and_is_optional() -> None:
+    from interop_model.results import RunSelection
+    from interop_model.wire import dumps_extended, loads_extended, to_extended_document
+
+    selection = RunSelection(
+        guideline="2020.06", target="object", capability_globs=("objectstore-*",), capabilities=("a", "b")
+    )
+    run = RunReport(cpid="c", duration_seconds=1, selection=selection)
+    assert loads_extended(dumps_extended(run)) == run
+    assert to_extended_document(run)["selection"]["capabilities"] == ["a", "b"]
+    assert "selection" not in to_extended_document(RunReport(cpid="c", duration_seconds=1))
+    doc = to_extended_document(run)
+    doc["selection"] = {"guideline": "", "target": 3, "capabilities": "a", "zzz": 1}
+    with pytest.raises(InvalidRunDocument) as info:
+        loads_extended(json.dumps(doc))
+    assert len(info.value.problems) == 4

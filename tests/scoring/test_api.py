@@ -13,7 +13,7 @@ import pytest
 from interop_model.guidelines import Guideline
 from interop_model.results import CaseResult, RunReport
 from scoring import api
-from scoring.errors import MissingWeights, ScoringError
+from scoring.errors import MissingWeights, ScoringError, WorksheetError
 
 
 def plain(value: Any) -> bool:
@@ -70,7 +70,7 @@ def test_score_marks(load: Callable[[str], Guideline]) -> None:
 def test_score_achievements_of_2020_06(load: Callable[[str], Guideline]) -> None:
     rows = {r["capability"]: r for r in api.score_achievements(load("2020.06.json"))}
     low = {n for n, r in rows.items() if r["status"] == "required" and r["total"] < 74}
-    # REFERENCE §4.6 counts 18 (3 at 0) as written; the loader reads the misspelt 'acheivements'
+    # next.json as written has 18 (3 at 0); the loader reads the misspelt 'acheivements'
     # of objectstore-slo/dlo-support, so 16 remain and only the [""] of tokens-delete scores 0.
     assert len(low) == 16
     assert rows["identity-v3-tokens-delete"]["total"] == 0
@@ -99,3 +99,11 @@ def test_runs_from_columns_match_run_reports(make_guideline: Callable[..., Guide
     (row,) = api.pass_rates(columns, guideline)
     # c1's latest run is run 0 (started later) and passes both; c2 passes only t.b
     assert (row["clouds"], row["clouds_passing"], row["pass_rate"]) == (2, 1, 0.5)
+
+
+@pytest.mark.parametrize("text", ["", "garbage\n", "just prose: no marks\n\x00\n", "[1,1,1]\n"])
+def test_text_without_a_scored_line_is_not_a_worksheet(text: str, make_guideline: Callable[..., Guideline]) -> None:
+    guideline = make_guideline({"compute-a": "required"})
+    for call in (api.tabulate, api.to_csv_text, api.rewrite_worksheet):
+        with pytest.raises(WorksheetError, match="posted: no scored line: is this a scoring worksheet"):
+            call(text, guideline, source="posted")

@@ -56,7 +56,11 @@ def test_tabulate_reports_and_rewrites_stale_addon_totals(materials: Path, inter
     assert code == 1
     assert f"{sheet}:16: dns-zone-crud: the sheet says [64] but the marks give 66* with the weights of dns.next" in err
     assert out.splitlines()[1] == "dns-zone-crud,*,1,1,1,1,1,1,1,0,*,1,*,1,66*"
-    code, _, _ = invoke("tabulate", "-w", str(sheet), "-g", guideline, "--write")
+    before = sheet.read_bytes()
+    code, _, err = invoke("tabulate", "-w", str(sheet), "-g", guideline, "--write")
+    assert code == 1 and sheet.read_bytes() == before  # what the board wrote is only replaced when asked
+    assert f"Error: {sheet}: not rewritten: --write would replace 2 total(s)" in err and "add --overwrite" in err
+    code, _, _ = invoke("tabulate", "-w", str(sheet), "-g", guideline, "--write", "--overwrite")
     assert code == 0
     assert sheet.read_text().splitlines()[-1] == "dns-record-crud: [*,1,1][1,1,1][1,1,0][*,1,*][1] [66]*"
     code, _, err = invoke("tabulate", "-w", str(sheet), "-g", guideline, "--check", "--csv", str(tmp_path / "x"))

@@ -248,4 +248,4 @@ def test_results_documents_v1_and_extended(tmp_path: Path) -> None:
         read_runs([tmp_path / "bad.json", tmp_path / "broken.json"])
     problems = caught.value.problems
     assert any(p.startswith(f"{tmp_path / 'bad.json'}: 'duration_seconds' is required") for p in problems)
-    assert any(p.startswith(f"{tmp_path / 'broken.json'}: not JSON (line 1") for p in problems)
+    assert any(p.startswith(f"{tmp_path / 'broken.json'}: not valid JSON at line 1") for p in problems)

@@ -1,4 +1,4 @@
-"""Score against status: the known disagreements of next.json (REFERENCE §4.6) and each rule."""
+"""Score against status: the known disagreements of next.json and each rule."""
 
 from __future__ import annotations
 

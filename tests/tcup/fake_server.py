@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -27,6 +28,8 @@ class Script:
     answers: list[tuple[int, object]] = field(default_factory=lambda: [(201, {"test_id": "abc", "url": "u"})])
     requests: list[Recorded] = field(default_factory=list)
     url: str = ""
+    delays: list[float] = field(default_factory=list)  # seconds to wait before answering request i
+    trickle: float | None = None  # send the answer one byte every this many seconds
 
 
 @contextmanager
@@ -37,15 +40,27 @@ def serve(script: Script) -> Iterator[Script]:
         def do_POST(self) -> None:  # noqa: N802
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length)
-            script.requests.append(Recorded("POST", self.path, dict(self.headers.items()), body))
+            script.requests.append(Recorded(self.command, self.path, dict(self.headers.items()), body))
             index = min(len(script.requests) - 1, len(script.answers) - 1)
             status, payload = script.answers[index]
             data = json.dumps(payload).encode() if not isinstance(payload, bytes) else payload
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+            if len(script.requests) <= len(script.delays):
+                time.sleep(script.delays[len(script.requests) - 1])
+            head = (
+                f"HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {len(data)}\r\n\r\n"
+            ).encode()
+            try:
+                if script.trickle is None:
+                    self.wfile.write(head + data)
+                    return
+                for i in range(len(head + data)):
+                    self.wfile.write((head + data)[i : i + 1])
+                    self.wfile.flush()
+                    time.sleep(script.trickle)
+            except OSError:
+                pass  # the client gave up
+
+        do_GET = do_POST  # noqa: N815
 
         def log_message(self, *args: object) -> None:
             pass

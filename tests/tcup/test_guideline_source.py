@@ -114,3 +114,37 @@ def test_environment_fills_the_location(monkeypatch: pytest.MonkeyPatch, interop
     monkeypatch.setenv("TCUP_SERVER", "http://example.invalid/")
     loc = GuidelineLocation.from_options()
     assert loc.directory == interop_dir and loc.server == "http://example.invalid"
+
+
+def test_a_trickling_guideline_server_is_given_up_at_the_deadline(tmp_path: Path) -> None:
+    """One byte every 0.3 s never trips the read timeout; the total deadline ends the fetch, and the
+    message says how to go on."""
+    import time
+
+    from tests.tcup.fake_server import Script, serve
+
+    script = Script(answers=[(200, {"metadata": {"id": "x"}, "padding": "y" * 100})], trickle=0.3)
+    with serve(script):
+        location = GuidelineLocation(cache_dir=tmp_path / "cache", deadline=2.0)
+        started = time.monotonic()
+        with pytest.raises(GuidelineSourceError, match="within 2 s.*--timeout.*--guideline FILE"):
+            load_guideline(f"{script.url}/guideline.json", location)
+        assert time.monotonic() - started < 3.0
+    assert script.requests[0].method == "GET"
+
+
+def test_list_tests_timeout_bounds_a_trickling_fetch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import time
+
+    from click.testing import CliRunner
+
+    from tcup.cli import cli
+    from tests.tcup.fake_server import Script, serve
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    script = Script(answers=[(200, {"padding": "y" * 200})], trickle=0.3)
+    with serve(script):
+        started = time.monotonic()
+        result = CliRunner().invoke(cli, ["list-tests", "-g", f"{script.url}/g.json", "--timeout", "2"])
+        assert time.monotonic() - started < 3.5
+    assert result.exit_code == 2 and "no complete answer within 2 s" in result.output

@@ -11,8 +11,8 @@ import pytest
 
 from interop_model.guideline_loader import load_guideline_text
 from interop_model.guidelines import Flag, Status, TestEntry
+from tcup.resolution import Match, resolve_entries, select_entries
 from tcup.test_index import TempestInstall, TestIndex
-from tcup.test_list import Match, resolve_entries, select_entries
 from tests.conftest import skip_or_fail
 
 U1 = UUID("11111111-1111-4111-8111-111111111111")

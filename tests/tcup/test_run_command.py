@@ -48,3 +48,22 @@ def test_unreachable_keystone_is_reported_without_the_password(tmp_path: Path) -
     )
     assert result.exit_code == 2 and f"cannot reach Keystone at {url}/v3" in result.output
     assert "pw-123456" not in result.output
+    assert "HTTPConnectionPool" not in result.output and result.output.rstrip().endswith("connection refused")
+
+
+def test_unreachable_keystone_is_one_clean_line(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    url = closed_port_url()
+    env = {**ENV, "OS_AUTH_URL": f"{url}/v3", "PATH": "/usr/bin:/bin"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "tcup", "run", "--all", "-o", str(tmp_path / "out")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 2 and proc.stdout == ""
+    errors = [line for line in proc.stderr.splitlines() if "error" in line.lower() or "WARNING" in line]
+    assert errors == [f"tcup: error: cannot reach Keystone at {url}/v3: connection refused"], proc.stderr

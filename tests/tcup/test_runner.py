@@ -14,7 +14,9 @@ import pytest
 
 from interop_model.results import CaseResult, Outcome
 from tcup.errors import TempestRunError
-from tcup.runner import balanced_groups, class_costs, modules_of, run_tests, select_by_regex
+from tcup.runner import run_tests, select_by_regex
+from tcup.scheduling import balanced_groups, class_costs
+from tcup.stestr_workspace import modules_of
 from tcup.subunit_reader import read_results_file
 from tcup.tempest_config import TempestFiles
 from tcup.tempest_env import TempestEnv
@@ -218,13 +220,13 @@ def test_the_worker_file_names_split_tests_exactly(tmp_path: Path) -> None:
 
     import yaml
 
-    from tcup.runner import _write_worker_file
+    from tcup.scheduling import write_worker_file
 
     # test_1 is a prefix of test_10: the patterns must still tell them apart
     ids = ["t.m.Slow.test_1[id-1]", "t.m.Slow.test_10[id-10]", "t.m.Slow.test_2", "t.m.Other.test_a"]
     schedule = balanced_groups(ids, 2, {"t.m.Slow": 30.0, "t.m.Other": 1.0})
     assert schedule.split == {"t.m.Slow"}
-    _write_worker_file(tmp_path / "w.yaml", schedule)
+    write_worker_file(tmp_path / "w.yaml", schedule)
     workers = [w["worker"] for w in yaml.safe_load((tmp_path / "w.yaml").read_text())]
     owners = {i: [n for n, patterns in enumerate(workers) if any(re.match(p, i) for p in patterns)] for i in ids}
     assert all(len(o) == 1 for o in owners.values()), owners  # every test on exactly one worker

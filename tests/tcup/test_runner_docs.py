@@ -1,13 +1,13 @@
-"""Every runner command documents itself (STYLE §4.10)."""
+"""Every runner command documents itself."""
 
 from __future__ import annotations
 
 import click
 import pytest
 
-from tcup.run_command import run_command
-from tcup.self_check import self_check_command
-from tcup.upload_command import sign_command, upload_command, upload_subunit_command
+from tcup.commands.run import run_command
+from tcup.commands.self_check import self_check_command
+from tcup.commands.upload import sign_command, upload_command, upload_subunit_command
 
 COMMANDS = [run_command, upload_command, upload_subunit_command, sign_command, self_check_command]
 

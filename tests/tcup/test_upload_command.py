@@ -81,7 +81,7 @@ def test_failed_upload_keeps_the_file_and_says_how_to_retry(tmp_path: Path, monk
     url = closed_port_url()
     result = CliRunner().invoke(cli, ["upload", str(path), "--server", url, "-y"])
     assert result.exit_code == 2
-    assert "stayed unreachable" in result.output
+    assert "did not accept the upload" in result.output and "--timeout" in result.output
     assert f"The results are kept in {path}" in result.output and f"tcup upload {path} --server {url}" in result.output
     assert path.read_bytes() == before
 
@@ -161,3 +161,32 @@ def test_signed_extended_upload_is_linked_to_the_v1_result(tmp_path: Path, rsa_k
     assert v1.path == "/v1/results/" and full.path == "/v2/runs?test_id=r1"
     assert full.body == path.read_bytes()  # the file's exact bytes, signed
     _verify(rsa_key, full.body, full.headers["X-Signature"])
+
+
+def test_upload_with_a_token_sets_the_runs_meta(tmp_path: Path) -> None:
+    import hashlib
+    import io
+
+    from rich.console import Console
+
+    from interop_model.results import RunSelection
+    from tcup.commands.upload import upload_file
+
+    path = tmp_path / "refstack.json"
+    path.write_bytes(dumps_v1({"cpid": "c1", "duration_seconds": 5, "results": [{"name": "t.x"}]}))
+    script = Script(answers=[(201, {"test_id": "abc", "url": "u"}), (201, b""), (201, b"")])
+    out = io.StringIO()
+    with serve(script):
+        upload_file(
+            path,
+            server=script.url,
+            key=None,
+            console=Console(file=out),
+            selection=RunSelection(guideline="2020.06", target="object"),
+            token="tok-123",
+        )
+    upload, guideline, target = script.requests
+    assert upload.headers["Idempotency-Key"] == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert (guideline.path, guideline.body) == ("/v1/results/abc/meta/guideline", b"2020.06.json")
+    assert (target.path, target.body) == ("/v1/results/abc/meta/target", b"object")
+    assert target.headers["Authorization"] == "Bearer tok-123" and "tok-123" not in out.getvalue()

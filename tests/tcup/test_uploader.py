@@ -10,7 +10,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from interop_model.wire import dumps_v1
 from tcup.errors import UploadError
-from tcup.uploader import results_url, upload_run
+from tcup.uploader import RetryPolicy, idempotency_key, results_url, upload_run
 from tests.tcup.fake_server import Script, closed_port_url, serve
 
 DOC = {
@@ -72,7 +72,7 @@ def test_5xx_is_retried_with_backoff() -> None:
     waits: list[float] = []
     script = Script(answers=[(503, {"title": "busy"}), (502, "bad gateway"), (201, {"test_id": "t2"})])
     with serve(script):
-        receipt = upload_run(BODY, server=script.url, retries=3, backoff=0.5, sleep=waits.append)
+        receipt = upload_run(BODY, server=script.url, policy=RetryPolicy(retries=3, backoff=0.5), sleep=waits.append)
     assert receipt.test_id == "t2" and receipt.attempts == 3
     assert waits == [0.5, 1.0]
     assert len({r.body for r in script.requests}) == 1
@@ -107,8 +107,13 @@ def test_401_explains_key_registration() -> None:
 def test_unreachable_server_is_retried_then_reported() -> None:
     waits: list[float] = []
     url = closed_port_url()
-    with pytest.raises(UploadError, match="stayed unreachable after 3 attempts.*ConnectionError"):
-        upload_run(BODY, server=url, retries=2, backoff=0.1, sleep=waits.append, timeout=(1.0, 1.0))
+    with pytest.raises(UploadError, match="did not accept the upload after 3 attempts.*ConnectionError"):
+        upload_run(
+            BODY,
+            server=url,
+            policy=RetryPolicy(retries=2, backoff=0.1, connect_timeout=1, read_timeout=1),
+            sleep=waits.append,
+        )
     assert waits == [0.1, 0.2]
 
 
@@ -119,5 +124,50 @@ def test_server_that_never_answers_times_out() -> None:
         sock.bind(("127.0.0.1", 0))
         sock.listen(5)
         url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-        with pytest.raises(UploadError, match="unreachable.*(ReadTimeout|Timeout)"):
-            upload_run(BODY, server=url, retries=1, sleep=_no_sleep, timeout=(1.0, 0.5))
+        with pytest.raises(UploadError, match="after 2 attempts.*(ReadTimeout|Timeout)"):
+            upload_run(
+                BODY, server=url, policy=RetryPolicy(retries=1, connect_timeout=1, read_timeout=0.5), sleep=_no_sleep
+            )
+
+
+def test_every_attempt_carries_the_same_idempotency_key() -> None:
+    """A read timeout makes the client send the POST again: each copy has the key of the same bytes,
+    so a server that honours Idempotency-Key keeps one run."""
+    script = Script(answers=[(201, {"test_id": "t1"})], delays=[1.5])
+    with serve(script):
+        receipt = upload_run(
+            BODY, server=script.url, policy=RetryPolicy(retries=2, read_timeout=0.5, backoff=0.1), sleep=_no_sleep
+        )
+    assert receipt.test_id == "t1" and receipt.attempts == 2
+    keys = {r.headers["Idempotency-Key"] for r in script.requests}
+    assert keys == {idempotency_key(BODY)} and len(script.requests) == 2
+    assert idempotency_key(BODY) == __import__("hashlib").sha256(BODY).hexdigest()
+
+
+def test_a_trickling_server_cannot_stretch_the_deadline() -> None:
+    """One byte every 0.3 s never trips the read timeout; the total deadline still ends the upload."""
+    import time
+
+    script = Script(answers=[(201, {"test_id": "t1", "url": "x" * 200})], trickle=0.3)
+    with serve(script):
+        started = time.monotonic()
+        with pytest.raises(UploadError, match="deadline"):
+            upload_run(BODY, server=script.url, policy=RetryPolicy(deadline=2.0, read_timeout=5), sleep=_no_sleep)
+        assert time.monotonic() - started < 3.0
+
+
+def test_a_server_that_never_answers_is_given_up_at_the_deadline() -> None:
+    import socket
+    import time
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen(5)
+        started = time.monotonic()
+        with pytest.raises(UploadError, match="did not accept"):
+            upload_run(
+                BODY,
+                server=f"http://127.0.0.1:{sock.getsockname()[1]}",
+                policy=RetryPolicy(deadline=2.0, read_timeout=30, retries=10),
+            )
+        assert time.monotonic() - started < 3.0

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from tcup.runner import class_costs, run_tests
+from tcup.runner import run_tests
+from tcup.scheduling import class_costs
 from tcup.subunit_reader import read_results_file
 from tcup.tempest_config import TempestFiles
 from tcup.test_index import TempestInstall

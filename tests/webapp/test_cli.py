@@ -38,8 +38,16 @@ def test_commands_end_to_end(tmp_path: Path, interop_dir: Path) -> None:
     (guidelines / "readme.json").write_text("[]")
     result = runner.invoke(cli.cli, ["import-guidelines", str(guidelines)], env=env)
     assert result.exit_code == 0, result.output
-    assert "imported  2020.06.json" in result.output and "imported  dns.2020.06.json" in result.output
+    # a summary by default: the counts and the skip reasons, no warning lines
+    lines = result.output.splitlines()
+    assert lines[-1].startswith("2 imported, 0 unchanged, 1 skipped, ") and lines[-1].endswith("(--verbose lists them)")
+    assert "skipped   1 file: not a guideline" in lines
+    assert not any(line.startswith(("warning", "imported")) for line in lines) and len(lines) == 2
+    result = runner.invoke(cli.cli, ["import-guidelines", "--verbose", str(guidelines)], env=env)
+    assert result.exit_code == 0, result.output
+    assert "unchanged 2020.06.json" in result.output and "unchanged dns.2020.06.json" in result.output
     assert "skipped   readme.json: not a guideline" in result.output
+    assert any(line.startswith("warning   ") for line in result.output.splitlines())
     result = runner.invoke(cli.cli, ["create-admin", "--openid", "boss"], env=env)
     assert result.exit_code == 0, result.output
     token = result.output.strip().splitlines()[-1]

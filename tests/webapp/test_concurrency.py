@@ -50,13 +50,15 @@ def served(postgres_server: PostgresServer, tmp_path: Path) -> Iterator[tuple[st
     try:
         deadline = time.monotonic() + 90
         while True:
-            try:
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            try:  # NOTE: closed by us: the threaded workers keep connections alive
                 conn.request("GET", "/v1/results")
                 if conn.getresponse().status == 200:
                     break
             except OSError:
                 pass
+            finally:
+                conn.close()
             if time.monotonic() > deadline or process.poll() is not None:
                 pytest.fail("gunicorn did not start: " + (tmp_path / "gunicorn.log").read_text()[-2000:])
             time.sleep(0.3)
@@ -129,3 +131,22 @@ def test_concurrent_uploads_lose_and_duplicate_nothing(served: tuple[str, int, s
         print(f"{len(uploads)} uploads from {UPLOADERS} uploaders in {elapsed:.1f} s")
     finally:
         database(app).engine.dispose()
+
+
+def test_one_idempotency_key_is_one_run_across_workers(served: tuple[str, int, str]) -> None:
+    """The same anonymous upload, sent 16 times at once with one Idempotency-Key to 4 gunicorn
+    workers (as a client's retries after read timeouts would), is stored once."""
+    url, port, log = served
+    body = v1_body([("tempest.api.retried.T.test_once", None)], cpid="retried-cloud")
+    headers = {"Idempotency-Key": "9" * 64}
+    with ThreadPoolExecutor(16) as pool:
+        answers = list(pool.map(lambda _: _post(port, body, headers), range(16)))
+    assert {status for status, _ in answers} == {201}, answers
+    assert len({answer["test_id"] for _, answer in answers}) == 1
+    app = make_app(url, AUTO_MIGRATE=False)
+    try:
+        with database(app).sessions() as sess:
+            assert sess.scalar(select(func.count()).select_from(Run).where(Run.cpid == "retried-cloud")) == 1
+    finally:
+        database(app).engine.dispose()
+    assert "Traceback" not in Path(log).read_text()

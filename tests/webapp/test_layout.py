@@ -71,3 +71,20 @@ def test_a_run_gone_mid_request_is_a_404(app: Flask) -> None:
     with app.app_context(), database(app).sessions() as sess:
         with pytest.raises(NotFound, match="not found"):
             runs.set_meta(sess, "00000000-0000-0000-0000-000000000000", "shared", "true")
+
+
+def test_the_migrations_build_the_schema_the_tables_declare(tmp_path: Path) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    from webapp.store.database import head_revision, make_engine, upgrade_database
+    from webapp.store.tables import Base
+
+    engine = make_engine(f"sqlite:///{tmp_path}/schema.sqlite")
+    try:
+        assert upgrade_database(engine) == head_revision()
+        with engine.connect() as connection:
+            differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+        assert differences == []
+    finally:
+        engine.dispose()

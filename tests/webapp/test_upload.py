@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -190,7 +191,9 @@ def test_unstorable_text_is_a_400_not_a_500(client: FlaskClient) -> None:
     # the culprit is named by its place in the upload, duplicates before it included
     body = b'{"cpid": "c", "duration_seconds": 1, "results": [{"name": "ok"}, {"name": "ok"}, {"name": "b\\u0000"}]}'
     error = assert_error(client.post("/v1/results", data=body), 400, "Request doesnt correspond to schema")
-    assert error["errors"] == ["results[2].name contains a NUL character"]
+    assert error["errors"] == [
+        "results[2].name: holds a control character, '\\x00' (U+0000) at position 1 (test names are printable text)"
+    ]
 
 
 def test_out_of_range_and_nul_inputs_are_400s(client: FlaskClient) -> None:
@@ -198,3 +201,30 @@ def test_out_of_range_and_nul_inputs_are_400s(client: FlaskClient) -> None:
     assert_error(client.post("/v1/results", data=big), 400)
     assert_error(client.get("/v1/results?cpid=a%00b"), 400)
     assert_error(client.get("/v1/guidelines/a%00b"), 400)
+
+
+def test_links_come_from_public_url_never_from_the_host_header(tmp_path: Path) -> None:
+    spoofed = {"Host": "attacker.example"}
+    configured = make_app(f"sqlite:///{tmp_path}/a.sqlite", PUBLIC_URL="https://interop.example.org/refstack/")
+    try:
+        client = configured.test_client()
+        body = client.post("/v1/results", data=v1_body(NAMES), headers=spoofed).get_json()
+        assert body["url"] == f"https://interop.example.org/refstack/results/{body['test_id']}"
+        listed = client.get("/v1/results", headers=spoofed).get_json()["results"]
+        assert [item["url"] for item in listed] == [body["url"]]
+    finally:
+        database(configured).engine.dispose()
+    bare = make_app(f"sqlite:///{tmp_path}/b.sqlite")  # no PUBLIC_URL: relative links
+    try:
+        client = bare.test_client()
+        body = client.post("/v1/results", data=v1_body(NAMES), headers=spoofed).get_json()
+        assert body["url"] == f"/results/{body['test_id']}"
+        assert client.get("/v1/results", headers=spoofed).get_json()["results"][0]["url"] == body["url"]
+    finally:
+        database(bare).engine.dispose()
+
+
+@pytest.mark.parametrize("url", ["ftp://x.example", "interop.example.org", "https://", "https://x.example/?a=1"])
+def test_a_bad_public_url_stops_the_start(tmp_path: Path, url: str) -> None:
+    with pytest.raises(ValueError, match="PUBLIC_URL must be an http"):
+        make_app(f"sqlite:///{tmp_path}/c.sqlite", PUBLIC_URL=url)

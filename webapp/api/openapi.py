@@ -17,6 +17,13 @@ bp = Blueprint("openapi", __name__)
 _ERROR = {"description": "error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
 _RUN_ID = {"name": "run_id", "in": "path", "required": True, "schema": {"type": "string"}}
 _META_KEY = {"name": "key", "in": "path", "required": True, "schema": {"type": "string"}}
+_IDEMPOTENCY = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "description": "any text of 1 to 255 characters: a repeat with the same key and body returns the first run",
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+}
 _SIGNATURE = [
     {"name": "X-Signature", "in": "header", "required": False, "schema": {"type": "string"}},
     {"name": "X-Public-Key", "in": "header", "required": False, "schema": {"type": "string"}},
@@ -74,7 +81,7 @@ def build_document() -> dict[str, Any]:
             "post": _op(
                 "Upload a RefStack v1 document",
                 {"201": _json(item, "created")},
-                parameters=_SIGNATURE,
+                parameters=[*_SIGNATURE, _IDEMPOTENCY],
                 body={"required": True, "content": {"application/json": {"schema": _strip_draft(UPLOAD_SCHEMA)}}},
             ),
         },
@@ -162,7 +169,7 @@ def build_document() -> dict[str, Any]:
             "post": _op(
                 "Upload a signed extended run document",
                 {"201": _json(item)},
-                parameters=[*_SIGNATURE, _query("test_id")],
+                parameters=[*_SIGNATURE, _IDEMPOTENCY, _query("test_id")],
                 body={"required": True, "content": {"application/json": {"schema": EXTENDED_RUN_SCHEMA}}},
             ),
         },

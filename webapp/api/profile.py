@@ -6,7 +6,7 @@ self-signature over the nine bytes ``signature``; a duplicate key is a 409.
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, jsonify
+from flask import Blueprint, Response, current_app, jsonify
 
 from webapp import signatures
 from webapp.api.requests import json_body
@@ -59,7 +59,9 @@ def add_pubkey() -> tuple[Response, int]:
     if problems:
         raise ApiError(400, "Request doesnt correspond to schema", problems)
     assert isinstance(doc, dict)
-    key = signatures.verify_registration(doc["raw_key"], doc["self_signature"])
+    key = signatures.verify_registration(
+        doc["raw_key"], doc["self_signature"], min_bits=int(current_app.config["MIN_RSA_KEY_BITS"])
+    )
     record = accounts.add_pubkey(session(), account.id, key)
     return jsonify(_key_view(record)), 201
 

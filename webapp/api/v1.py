@@ -20,7 +20,16 @@ from interop_model.wire import V1Upload, read_v1_upload
 from webapp import signatures
 from webapp.access import FOUNDATION, OWNER, USER, privileged, require_role, role_for, visible_meta
 from webapp.api import registry
-from webapp.api.requests import check_storable, find_run, find_run_with_tests, json_body, result_url
+from webapp.api.requests import (
+    check_storable,
+    find_run,
+    find_run_with_tests,
+    idempotency_key,
+    json_body,
+    result_url,
+    upload_limits,
+    upload_scope,
+)
 from webapp.api.schemas import UPLOAD_SCHEMA
 from webapp.auth import current_caller
 from webapp.errors import ApiError
@@ -40,13 +49,15 @@ MAX_META_VALUE = 255
 
 @bp.post("/results", strict_slashes=False)
 def upload_result() -> tuple[Response, int]:
-    """``POST /v1/results/``: store a v1 document, anonymous or signed."""
+    """``POST /v1/results/``: store a v1 document, anonymous or signed; a repeat (the same
+    ``Idempotency-Key`` and body, or the same signed body) answers the first run."""
     body = request.get_data(cache=True)
+    key = idempotency_key()
     doc = json_body()
     empty = False
     upload: V1Upload | None
     try:
-        upload = read_v1_upload(doc)
+        upload = read_v1_upload(doc, **upload_limits())
     except InvalidRunDocument as exc:
         if exc.problems != [EMPTY_RESULTS]:
             raise ApiError(400, "Request doesnt correspond to schema", exc.problems) from None
@@ -55,16 +66,21 @@ def upload_result() -> tuple[Response, int]:
         # NOTE: the document's own list, so that a culprit's index is its place in the upload
         check_storable(upload.cpid, upload.duration_seconds, [item["name"] for item in doc["results"]])
     signed = "X-Signature" in request.headers or "X-Public-Key" in request.headers
-    key = (
-        signatures.verify_upload(body, request.headers.get("X-Signature"), request.headers.get("X-Public-Key"))
+    signer = (
+        signatures.verify_upload(
+            body,
+            request.headers.get("X-Signature"),
+            request.headers.get("X-Public-Key"),
+            min_bits=int(current_app.config["MIN_RSA_KEY_BITS"]),
+        )
         if signed
         else None
     )
     if empty or upload is None:
         raise ApiError(400, EMPTY_RESULTS)
-    new = store.NewRun()
-    if key is not None:
-        record = accounts.find_pubkey(session(), key)
+    new = store.NewRun(upload_key=upload_scope("v1", key, body, None))
+    if signer is not None:
+        record = accounts.find_pubkey(session(), signer)
         if record is None:
             raise ApiError(
                 401, "User with specified key not found. Register the public key first: POST /v1/profile/pubkeys"
@@ -75,6 +91,7 @@ def upload_result() -> tuple[Response, int]:
             body_sha256=hashlib.sha256(body).hexdigest(),
             meta={store.USER_META: record.openid},
             **registry.attach_at_upload(upload.cpid, record.user_id, request.args.get("product_version_id")),
+            upload_key=upload_scope("v1", key, body, record.id),
         )
     elif not current_app.config["ANONYMOUS_UPLOADS"]:
         raise ApiError(401, "Anonymous uploads are disabled on this server: sign the upload with a registered key")

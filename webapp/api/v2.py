@@ -10,13 +10,21 @@ from __future__ import annotations
 
 import hashlib
 
-from flask import Blueprint, Response, request
+from flask import Blueprint, Response, current_app, request
 
 from interop_model import InvalidRunDocument
 from interop_model.wire import from_extended_document
 from webapp import signatures
 from webapp.access import OWNER, require_role
-from webapp.api.requests import check_storable, find_run, json_body, result_url
+from webapp.api.requests import (
+    check_storable,
+    find_run,
+    idempotency_key,
+    json_body,
+    result_url,
+    upload_limits,
+    upload_scope,
+)
 from webapp.auth import current_caller
 from webapp.errors import ApiError
 from webapp.sessions import session
@@ -31,15 +39,21 @@ bp = Blueprint("api_v2", __name__)
 def upload_run() -> tuple[dict[str, object], int]:
     """``POST /v2/runs[?test_id=<v1 id>]``: store a signed extended document."""
     body = request.get_data(cache=True)
+    idempotency = idempotency_key()
     doc = json_body()
     try:
-        run = from_extended_document(doc)
+        run = from_extended_document(doc, **upload_limits())
     except InvalidRunDocument as exc:
         raise ApiError(400, "Request doesnt correspond to schema", exc.problems) from None
     check_storable(run.cpid, run.duration_seconds, [case.test_id for case in run.results])
     if "X-Signature" not in request.headers and "X-Public-Key" not in request.headers:
         raise ApiError(401, "Extended runs must be signed: send X-Signature and X-Public-Key")
-    key = signatures.verify_upload(body, request.headers.get("X-Signature"), request.headers.get("X-Public-Key"))
+    key = signatures.verify_upload(
+        body,
+        request.headers.get("X-Signature"),
+        request.headers.get("X-Public-Key"),
+        min_bits=int(current_app.config["MIN_RSA_KEY_BITS"]),
+    )
     record = accounts.find_pubkey(session(), key)
     if record is None:
         raise ApiError(
@@ -63,6 +77,7 @@ def upload_run() -> tuple[dict[str, object], int]:
             body_sha256=hashlib.sha256(body).hexdigest(),
             meta={store.USER_META: record.openid},
             extended_body=body,
+            upload_key=upload_scope("v2", idempotency, body, record.id),
         ),
     )
     answer: dict[str, object] = {"test_id": saved.id, "url": result_url(saved.id), "linked": False}

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
+from fnmatch import fnmatchcase
 from typing import Any
 
 from interop_model import ComplianceReport, Provenance, RunReport, Status, evaluate
@@ -199,6 +200,26 @@ def run_compliance(
     )
 
 
+def selected_subset(
+    selection: store.StoredSelection | None, selected_from: LoadedGuideline | None, loaded: LoadedGuideline, target: str
+) -> tuple[int, int] | None:
+    """(N, M) when the run selected N of the M capabilities (of its chosen statuses) of the
+    guideline and target shown, as ``selected_from`` (its own guideline) names them; else None:
+    no selection recorded, the whole target selected, or another guideline or target shown."""
+    if selection is None or selected_from is None or selected_from.file != loaded.file or selection.target != target:
+        return None
+    statuses = set(selection.statuses)
+    eligible = [n for n, s in loaded.guideline.target_statuses(target).items() if s.value in statuses]
+    if selection.capabilities:
+        ran = set(selection.capabilities)
+        chosen = [n for n in eligible if n in ran]
+    elif selection.capability_globs:
+        chosen = [n for n in eligible if any(fnmatchcase(n, g) for g in selection.capability_globs)]
+    else:
+        return None
+    return (len(chosen), len(eligible)) if len(chosen) < len(eligible) else None
+
+
 def provenance_of(report: RunReport, role: str | None) -> Provenance | None:
     """The run's provenance (Tempest and plugin versions) for owner and Foundation, else None."""
     return report.provenance if privileged(role) and report.provenance != Provenance() else None
@@ -262,4 +283,5 @@ __all__ = [
     "provenance_of",
     "run_compliance",
     "run_row",
+    "selected_subset",
 ]

@@ -2,17 +2,20 @@
 
 Settings: ``OIDC_ISSUER`` (the provider's issuer URL; its discovery document is read from
 ``<issuer>/.well-known/openid-configuration``), ``OIDC_CLIENT_ID``, ``OIDC_CLIENT_SECRET`` and
-``OIDC_SCOPES``. The provider must accept ``<this server>/v1/auth/signin_return`` as a
-redirect URI. The authorization-code flow is used with PKCE (S256), a state and a nonce;
-authlib checks the ID token's signature, issuer, audience, expiry and nonce.
+``OIDC_SCOPES``; ``PUBLIC_URL`` is required with them, since the provider must accept
+``<PUBLIC_URL>/v1/auth/signin_return`` as a redirect URI (never built from the Host header).
+The authorization-code flow is used with PKCE (S256), a state and a nonce; authlib checks
+the ID token's signature, issuer, audience, expiry and nonce.
 
 A user is known by the openid ``<issuer>/<sub>`` and made at their first sign-in (name and
-email from the ID token, refreshed at each sign-in). Signing in gives the browser an API
-token (labelled as a sign-in) in the same HttpOnly cookie the token form uses; signing out
-revokes it. For the API, users make their own tokens on their profile page.
+email from the ID token, refreshed at each sign-in). Signing in opens a browser session on the
+server, exactly as the token form does (its id in the same HttpOnly cookie, never an API
+token); signing out ends it. For the API, users make their own tokens on their profile page,
+only when they ask for one.
 
 RefStack's paths stay: ``/v1/auth/signin`` starts the flow, ``/v1/auth/signin_return`` ends
-it, ``/v1/auth/signout`` signs out (each also under ``/api``).
+it, ``/v1/auth/signout`` signs out (each also under ``/api``): a GET there shows the sign-out
+form, whose post carries the anti-forgery token like every other form.
 """
 
 from __future__ import annotations
@@ -22,17 +25,17 @@ from typing import Any
 
 from authlib.common.errors import AuthlibBaseError
 from authlib.integrations.flask_client import OAuth
-from flask import Flask, current_app, make_response, redirect, render_template, request, session, url_for
+from flask import Flask, current_app, make_response, render_template, request, session, url_for
 from joserfc.errors import JoseError
 from werkzeug.wrappers import Response as BaseResponse
 
-from webapp.dashboard.pages import COOKIE, bp
+from webapp.dashboard.pages import COOKIE, bp, cookie_secure
+from webapp.dashboard.signin import signout
 from webapp.errors import ApiError
 from webapp.sessions import session as db_session
 from webapp.store import accounts, users
 
 EXTENSION = "tcup_oidc"
-SIGN_IN_LABEL = "browser sign-in (OpenID Connect)"
 TIMEOUT_SECONDS = 10
 _NEXT = "tcup_next"
 
@@ -42,6 +45,10 @@ def init_app(app: Flask) -> None:
     issuer = str(app.config.get("OIDC_ISSUER") or "").rstrip("/")
     if not issuer:
         return
+    if not app.config.get("PUBLIC_URL"):
+        raise ValueError(
+            "OIDC_ISSUER needs PUBLIC_URL: the provider sends users back to <PUBLIC_URL>/v1/auth/signin_return"
+        )
     if not app.config.get("SECRET_KEY"):
         # NOTE: the sign-in state lives in Flask's signed session cookie; every worker must sign
         # alike, so without a SECRET_KEY one is derived from the client secret (never logged).
@@ -83,6 +90,11 @@ def _safe_next(target: str | None) -> str:
     return url_for("dashboard.profile")
 
 
+def _return_url() -> str:
+    """The callback's absolute address, from ``PUBLIC_URL`` (the one the provider knows)."""
+    return str(current_app.config["PUBLIC_URL"]) + url_for("dashboard.oidc_return")
+
+
 @bp.get("/v1/auth/signin", endpoint="oidc_signin")
 @bp.get("/api/v1/auth/signin", endpoint="oidc_signin_api")
 @bp.get("/signin/oidc", endpoint="oidc_start")
@@ -91,7 +103,7 @@ def oidc_signin() -> BaseResponse:
     client = _client()
     session[_NEXT] = _safe_next(request.args.get("next"))
     try:
-        return client.authorize_redirect(url_for("dashboard.oidc_return", _external=True))  # type: ignore[no-any-return]
+        return client.authorize_redirect(_return_url())  # type: ignore[no-any-return]
     except (OSError, ValueError, AuthlibBaseError) as exc:
         raise ApiError(502, f"The OpenID Connect provider cannot be reached: {type(exc).__name__}") from None
 
@@ -102,7 +114,7 @@ def oidc_return() -> BaseResponse:
     """The provider's answer: check it, find or make the user, sign the browser in."""
     client = _client()
     try:
-        token = client.authorize_access_token()
+        token = client.authorize_access_token()  # with the redirect URI kept in the state
     except AuthlibBaseError as exc:  # a refusal, a state that does not match, a bad ID token's claims
         raise ApiError(401, f"Sign-in failed: {exc.description or exc.error}") from None
     except JoseError as exc:  # an ID token whose signature or form is wrong
@@ -128,33 +140,33 @@ def oidc_return() -> BaseResponse:
         fullname=str(claims.get("name") or claims.get("preferred_username") or "")[:255],
         email=str(claims.get("email") or "")[:255],
     )
-    api_token = accounts.issue_token(db_session(), account.id, label=SIGN_IN_LABEL)
+    previous = request.cookies.get(COOKIE)
+    if previous:
+        accounts.close_session(db_session(), previous)
     # NOTE: a page of our own that moves on, not a redirect: the browser arrives here from the
     # provider's site, and a SameSite=Strict cookie is only sent once navigation starts here.
     target = _safe_next(session.pop(_NEXT, None))
     response = make_response(render_template("dashboard/signed_in.html", target=target, account=account))
     response.set_cookie(
-        COOKIE, api_token, httponly=True, samesite="Strict", secure=request.is_secure, max_age=14 * 24 * 3600
+        COOKIE,
+        accounts.open_session(db_session(), account.id),
+        httponly=True,
+        samesite="Strict",
+        secure=cookie_secure(),
+        max_age=accounts.SESSION_DAYS * 24 * 3600,
     )
     response.headers["Cache-Control"] = "no-store"
     return response
 
 
-@bp.get("/v1/auth/signout", endpoint="oidc_signout")
-@bp.get("/api/v1/auth/signout", endpoint="oidc_signout_api")
-def oidc_signout() -> BaseResponse:
-    """RefStack's sign-out path: forget this browser's sign-in."""
-    return sign_out()
-
-
-def sign_out() -> BaseResponse:
-    """Revoke this browser's sign-in token (never a token the user made) and forget the cookie."""
-    token = request.cookies.get(COOKIE, "")
-    if token:
-        users.revoke_token_value(db_session(), token, label=SIGN_IN_LABEL)
-    response = redirect(url_for("dashboard.index"))
-    response.delete_cookie(COOKIE, httponly=True, samesite="Strict", secure=request.is_secure)
-    return response
+@bp.route("/v1/auth/signout", methods=["GET", "POST"], endpoint="oidc_signout")
+@bp.route("/api/v1/auth/signout", methods=["GET", "POST"], endpoint="oidc_signout_api")
+def oidc_signout() -> BaseResponse | str:
+    """RefStack's sign-out path: a GET shows the sign-out form; its post (anti-forgery token
+    and Origin checked) ends this browser's session, as ``/signout`` does."""
+    if request.method == "POST":
+        return signout()
+    return render_template("dashboard/signout.html")
 
 
 @bp.context_processor
@@ -165,4 +177,4 @@ def _sign_in_options() -> dict[str, Any]:
     }
 
 
-__all__ = ["SIGN_IN_LABEL", "enabled", "init_app", "sign_out"]
+__all__ = ["enabled", "init_app"]

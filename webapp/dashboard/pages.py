@@ -10,6 +10,8 @@ Content-Security-Policy forbids scripts altogether.
 
 from __future__ import annotations
 
+import hmac
+import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +22,7 @@ from webapp.access import USER, require_role
 from webapp.auth import current_caller
 from webapp.errors import ApiError, as_api_error
 from webapp.sessions import session
+from webapp.settings import public_origin
 from webapp.signatures import BadSignature
 from webapp.store import accounts, catalog
 from webapp.store import runs as store
@@ -28,7 +31,9 @@ from webapp.store.cache import Bounded
 from webapp.store.errors import StoreError
 
 bp = Blueprint("dashboard", __name__)
-COOKIE = "tcup_token"
+COOKIE = "tcup_session"  # a browser session id (webapp.store.accounts.open_session), never an API token
+CSRF_COOKIE = "tcup_csrf"  # the anti-forgery token the pages' forms repeat
+CSRF_FIELD = "csrf_token"
 TARGETS = ("platform", "compute", "object", "dns", "orchestration")
 CSP = (
     "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; base-uri 'none'; "
@@ -62,23 +67,49 @@ def caches() -> DashboardCaches:
 
 
 def page_caller() -> Caller:
-    """The caller: the ``Authorization`` header (as for the API), else the sign-in cookie."""
+    """The caller: the ``Authorization`` header (as for the API), else the sign-in session cookie."""
     if "tcup_page_caller" not in g:
         if "Authorization" in request.headers:
             g.tcup_page_caller = current_caller()
         else:
-            token = request.cookies.get(COOKIE, "")
-            account = accounts.account_by_token(session(), token) if token.startswith(accounts.TOKEN_PREFIX) else None
-            g.tcup_page_caller = Caller(account)
+            session_id = request.cookies.get(COOKIE, "")
+            g.tcup_page_caller = Caller(accounts.account_by_session(session(), session_id) if session_id else None)
     return g.tcup_page_caller  # type: ignore[no-any-return]
+
+
+def cookie_secure() -> bool:
+    """Cookies get ``Secure`` when the request came over HTTPS or the public URL is HTTPS."""
+    return request.is_secure or str(current_app.config.get("PUBLIC_URL") or "").startswith("https://")
+
+
+def csrf_token() -> str:
+    """This browser's anti-forgery token: its ``tcup_csrf`` cookie, or a new one (set on the response)."""
+    if "tcup_csrf" not in g:
+        kept = request.cookies.get(CSRF_COOKIE, "")
+        g.tcup_csrf = kept if 32 <= len(kept) <= 128 else secrets.token_urlsafe(32)
+    return g.tcup_csrf  # type: ignore[no-any-return]
+
+
+def check_form() -> None:
+    """403 unless a form post comes from this site: an ``Origin`` header, when the browser sends
+    one, must be the public origin (setting ``PUBLIC_URL``; else this request's own), and the form
+    must repeat the browser's anti-forgery cookie, which another site can neither read nor set."""
+    origin = request.headers.get("Origin")
+    expected = public_origin(str(current_app.config.get("PUBLIC_URL") or "")) or request.host_url.rstrip("/").lower()
+    if origin is not None and origin.lower() != expected:
+        raise ApiError(403, "This form was posted from another site: use this site's own page")
+    sent, kept = request.form.get(CSRF_FIELD, ""), request.cookies.get(CSRF_COOKIE, "")
+    if not kept or not hmac.compare_digest(sent.encode(), kept.encode()):
+        raise ApiError(403, "This form has expired or came from another site: reload the page and try again")
 
 
 @bp.context_processor
 def _viewer() -> dict[str, Any]:
     try:
-        return {"viewer": page_caller().account}
+        viewer = page_caller().account
     except ApiError:
-        return {"viewer": None}
+        viewer = None
+    return {"viewer": viewer, "csrf_field": CSRF_FIELD, "csrf_token": csrf_token()}
 
 
 @bp.after_request
@@ -86,6 +117,9 @@ def _security_headers(response: Response) -> Response:
     response.headers.setdefault("Content-Security-Policy", CSP)
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "same-origin")
+    token = g.get("tcup_csrf")
+    if token is not None and token != request.cookies.get(CSRF_COOKIE):
+        response.set_cookie(CSRF_COOKIE, token, httponly=True, samesite="Strict", secure=cookie_secure())
     return response
 
 
@@ -144,12 +178,17 @@ def guideline_for(version: str | None, target: str) -> tuple[catalog.LoadedGuide
 __all__ = [
     "COOKIE",
     "CSP",
+    "CSRF_COOKIE",
+    "CSRF_FIELD",
     "TARGETS",
     "DashboardCaches",
     "arg",
     "attachment",
     "bp",
     "caches",
+    "check_form",
+    "cookie_secure",
+    "csrf_token",
     "find_run",
     "guideline_for",
     "init_caches",

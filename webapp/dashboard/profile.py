@@ -10,7 +10,7 @@ from flask import redirect, render_template, request, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
 from webapp import signatures
-from webapp.dashboard.pages import bp, page_caller
+from webapp.dashboard.pages import bp, check_form, page_caller
 from webapp.errors import ApiError
 from webapp.sessions import session
 from webapp.signatures import BadSignature
@@ -50,6 +50,7 @@ def profile() -> BaseResponse | str:
 @bp.post("/profile/tokens")
 def profile_make_token() -> tuple[str, int]:
     """Make an API token and show it once."""
+    check_form()
     account = _account()
     label = request.form.get("label", "").strip()[:255]
     if not label:
@@ -62,6 +63,7 @@ def profile_make_token() -> tuple[str, int]:
 @bp.post("/profile/tokens/<int:token_id>/revoke")
 def profile_revoke_token(token_id: int) -> BaseResponse:
     """Revoke one of the caller's tokens (revoking the one this browser uses signs it out)."""
+    check_form()
     account = _account()
     if not users.revoke_token(session(), account.id, token_id):
         raise ApiError(404, f"Token {token_id} not found")
@@ -71,6 +73,7 @@ def profile_revoke_token(token_id: int) -> BaseResponse:
 @bp.post("/profile/keys")
 def profile_add_key() -> BaseResponse | tuple[str, int]:
     """Register a public key (OpenSSH line plus self-signature)."""
+    check_form()
     account = _account()
     try:
         key = signatures.verify_registration(
@@ -87,6 +90,7 @@ def profile_add_key() -> BaseResponse | tuple[str, int]:
 @bp.post("/profile/keys/<int:key_id>/delete")
 def profile_delete_key(key_id: int) -> BaseResponse:
     """Remove one of the caller's keys."""
+    check_form()
     account = _account()
     if not accounts.delete_pubkey(session(), account.id, key_id):
         raise ApiError(404, f"Public key {key_id} not found")

@@ -17,8 +17,9 @@ from flask import Response, abort, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
 from webapp.api.registry import unstorable
+from webapp.api.requests import public_link
 from webapp.dashboard import badges
-from webapp.dashboard.pages import arg, bp, page_caller
+from webapp.dashboard.pages import arg, bp, check_form, page_caller
 from webapp.errors import ApiError
 from webapp.sessions import session
 from webapp.store import products, vendors
@@ -117,6 +118,7 @@ def vendor_list() -> str:
 @bp.post("/vendors")
 def vendor_create() -> BaseResponse:
     """Create a private vendor administered by the caller."""
+    check_form()
     account = _account()
     name = _form("name", 80)
     if not name:
@@ -150,6 +152,7 @@ def vendor_page(vendor_id: str) -> str:
 @bp.post("/vendors/<vendor_id>/action")
 def vendor_action(vendor_id: str) -> BaseResponse:
     """Register, cancel (the vendor's admins), approve or deny (the Foundation)."""
+    check_form()
     account = _account()
     vendor = vendors.get_vendor(session(), vendor_id)
     action = _form("action", 16)
@@ -180,6 +183,7 @@ def vendor_action(vendor_id: str) -> BaseResponse:
 @bp.post("/vendors/<vendor_id>/users")
 def vendor_add_user(vendor_id: str) -> BaseResponse:
     """Make a user (by openid) an admin of the vendor."""
+    check_form()
     _account()
     vendor = vendors.get_vendor(session(), vendor_id)
     if not _administers(vendor.id):
@@ -191,6 +195,7 @@ def vendor_add_user(vendor_id: str) -> BaseResponse:
 @bp.post("/vendors/<vendor_id>/products")
 def vendor_add_product(vendor_id: str) -> BaseResponse:
     """Create a private product of the vendor."""
+    check_form()
     account = _account()
     vendor = vendors.get_vendor(session(), vendor_id)
     if not _administers(vendor.id):
@@ -245,7 +250,7 @@ def product_page(product_id: str) -> str:
         admin=admin,
         versions=versions,
         entry=entry,
-        badge_url=url_for("dashboard.product_badge", product_id=product.id, _external=True),
+        badge_url=public_link(url_for("dashboard.product_badge", product_id=product.id)),
         can_publish=vendor.type in vendors.PUBLIC_TYPES,
         product_types=PRODUCT_TYPES,
     )
@@ -254,6 +259,7 @@ def product_page(product_id: str) -> str:
 @bp.post("/products/<product_id>/versions")
 def product_add_version(product_id: str) -> BaseResponse:
     """Add a version (with an optional cpid)."""
+    check_form()
     account = _account()
     product = products.get_product(session(), product_id)
     if not _administers(product.organization_id):
@@ -268,6 +274,7 @@ def product_add_version(product_id: str) -> BaseResponse:
 @bp.post("/products/<product_id>/public")
 def product_publish(product_id: str) -> BaseResponse:
     """Make the product public (official vendors only) or private again."""
+    check_form()
     _account()
     product = products.get_product(session(), product_id)
     if not _administers(product.organization_id):
@@ -298,6 +305,7 @@ def review() -> str:
 @bp.post("/review/runs/<run_id>/verify")
 def review_verify(run_id: str) -> BaseResponse:
     """Mark an attached run verified (it needs the shared, guideline and target meta)."""
+    check_form()
     if not page_caller().foundation:
         raise ApiError(403, "Only the Foundation verifies runs")
     record = store.get_run(session(), run_id)

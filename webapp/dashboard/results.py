@@ -85,8 +85,15 @@ def index() -> tuple[str, int]:
 def show_run(run_id: str) -> str:
     """One run against a chosen guideline and target: verdict, summary bar, every capability."""
     record, role = find_run(run_id)
-    target = arg("target", 32) or record.meta.get("target") or "platform"
-    loaded, target, notices = guideline_for(arg("guideline") or record.meta.get("guideline"), target)
+    selection = store.selection_of(session(), record)
+    # the run's own choice (meta, else its recorded selection) unless the viewer picks another
+    target = arg("target", 32) or record.meta.get("target") or (selection.target if selection else "") or "platform"
+    version = arg("guideline") or record.meta.get("guideline") or (selection.guideline if selection else None)
+    loaded, target, notices = guideline_for(version, target)
+    subset = None
+    if loaded is not None and selection is not None:
+        selected_from = catalog.resolve_guideline(session(), selection.guideline, selection.target)
+        subset = models.selected_subset(selection, selected_from, loaded, target)
     report, extras = store.run_report(session(), record, role, loaded.guideline if loaded else None)
     compliance = bar = None
     if loaded is not None:
@@ -109,6 +116,8 @@ def show_run(run_id: str) -> str:
         target=target,
         guidelines=catalog.list_guideline_files(session()),
         extras_shown=EXTRAS_SHOWN,
+        subset=subset,
+        selection=selection,
     )
 
 

@@ -1,7 +1,9 @@
 """Signing in and out of the dashboard.
 
-A browser signs in by pasting an API token (``tcup-server create-user``) into ``/signin``;
-the token is kept in an HttpOnly, SameSite=Strict cookie and read only by the pages.
+A browser signs in by pasting an API token (``tcup-server create-user``) into ``/signin``.
+The token is checked, never kept: the browser gets a session id in an HttpOnly,
+SameSite=Strict cookie (only its hash is stored), which signing out ends on the server.
+Both forms refuse posts from other sites (:func:`~webapp.dashboard.pages.check_form`).
 An ``Authorization: Bearer`` header works too, exactly as for the API.
 """
 
@@ -10,22 +12,31 @@ from __future__ import annotations
 from flask import redirect, render_template, request, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
-from webapp.dashboard.pages import COOKIE, bp
+from webapp.dashboard.pages import COOKIE, bp, check_form, cookie_secure
 from webapp.sessions import session
 from webapp.store import accounts
 
 
 @bp.route("/signin", methods=["GET", "POST"])
 def signin() -> BaseResponse | tuple[str, int]:
-    """Sign in with an API token; the token goes into an HttpOnly cookie."""
+    """Sign in with an API token: the browser gets a new session id in an HttpOnly cookie."""
     problems: list[str] = []
     if request.method == "POST":
+        check_form()
         token = request.form.get("token", "").strip()
         account = accounts.account_by_token(session(), token) if token.startswith(accounts.TOKEN_PREFIX) else None
         if account is not None:
+            previous = request.cookies.get(COOKIE)
+            if previous:
+                accounts.close_session(session(), previous)
             response = redirect(url_for("dashboard.index"))
             response.set_cookie(
-                COOKIE, token, httponly=True, samesite="Strict", secure=request.is_secure, max_age=14 * 24 * 3600
+                COOKIE,
+                accounts.open_session(session(), account.id),
+                httponly=True,
+                samesite="Strict",
+                secure=cookie_secure(),
+                max_age=accounts.SESSION_DAYS * 24 * 3600,
             )
             return response
         problems.append("That token is not valid: make one with tcup-server create-user")
@@ -34,7 +45,11 @@ def signin() -> BaseResponse | tuple[str, int]:
 
 @bp.post("/signout")
 def signout() -> BaseResponse:
-    """Forget the sign-in cookie (and revoke the token an OpenID Connect sign-in made for it)."""
-    from webapp.dashboard.oidc import sign_out
-
-    return sign_out()
+    """End the browser's session on the server and forget its cookie."""
+    check_form()
+    kept = request.cookies.get(COOKIE)
+    if kept:
+        accounts.close_session(session(), kept)
+    response = redirect(url_for("dashboard.index"))
+    response.delete_cookie(COOKIE, httponly=True, samesite="Strict", secure=cookie_secure())
+    return response

@@ -1,7 +1,9 @@
-"""Users, the Foundation group, API tokens and public keys (no raw SQL anywhere).
+"""Users, the Foundation group, API tokens, browser sessions and public keys (no raw SQL anywhere).
 
 An API token is ``tcup_`` plus 43 random URL-safe characters. Only its SHA-256 is
-stored, so the token is shown once, when it is made, and never logged.
+stored, so the token is shown once, when it is made, and never logged. A browser session
+(the dashboard's sign-in) is the same kind of secret with another prefix, ``tcups_``,
+expiring after :data:`SESSION_DAYS` days or when its user signs out.
 """
 
 from __future__ import annotations
@@ -9,20 +11,22 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from webapp.signatures import OpenSshKey
 from webapp.store import vendors
 from webapp.store.errors import AlreadyExists
-from webapp.store.tables import ApiToken, Group, GroupMember, Organization, PubKey, User
+from webapp.store.tables import ApiToken, BrowserSession, Group, GroupMember, Organization, PubKey, User
 
 FOUNDATION = "foundation"
 FOUNDATION_GROUP = "Foundation"
 TOKEN_PREFIX = "tcup_"
+SESSION_PREFIX = "tcups_"
+SESSION_DAYS = 14
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,6 +145,41 @@ def account_by_id(session: Session, user_id: int) -> Account | None:
     return _account(session, user) if user is not None else None
 
 
+def open_session(session: Session, account_id: int) -> str:
+    """Start a browser session for the user and return its id (to be kept in the browser only)."""
+    now = _now()
+    session_id = SESSION_PREFIX + secrets.token_urlsafe(32)
+    session.execute(delete(BrowserSession).where(BrowserSession.expires_at < now))
+    session.add(
+        BrowserSession(
+            user_id=account_id,
+            session_sha256=token_sha256(session_id),
+            created_at=now,
+            expires_at=now + timedelta(days=SESSION_DAYS),
+        )
+    )
+    session.commit()
+    return session_id
+
+
+def account_by_session(session: Session, session_id: str) -> Account | None:
+    """The user of a live browser session, or None (unknown, expired or signed out)."""
+    if not session_id.startswith(SESSION_PREFIX):
+        return None
+    user = session.scalar(
+        select(User)
+        .join(BrowserSession, BrowserSession.user_id == User.id)
+        .where(BrowserSession.session_sha256 == token_sha256(session_id), BrowserSession.expires_at >= _now())
+    )
+    return _account(session, user) if user is not None else None
+
+
+def close_session(session: Session, session_id: str) -> None:
+    """End a browser session (signing out): its id no longer signs anyone in."""
+    session.execute(delete(BrowserSession).where(BrowserSession.session_sha256 == token_sha256(session_id)))
+    session.commit()
+
+
 @dataclass(frozen=True, slots=True)
 class KeyRecord:
     """A registered key and the user it belongs to."""
@@ -218,18 +257,24 @@ def delete_pubkey(session: Session, account_id: int, key_id: int) -> bool:
 __all__ = [
     "ANONYMOUS",
     "FOUNDATION",
+    "SESSION_DAYS",
+    "SESSION_PREFIX",
+    "TOKEN_PREFIX",
     "Account",
     "Caller",
     "KeyRecord",
     "account_by_id",
     "account_by_openid",
+    "account_by_session",
     "account_by_token",
     "add_pubkey",
+    "close_session",
     "create_user",
     "delete_pubkey",
     "ensure_foundation_group",
     "find_pubkey",
     "issue_token",
     "list_pubkeys",
+    "open_session",
     "token_sha256",
 ]

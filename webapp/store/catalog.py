@@ -15,7 +15,6 @@ their content's hash, so a re-import is seen at once.
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -25,6 +24,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from interop_model import Guideline, InvalidGuideline, detect_schema, load_guideline_text
+from interop_model.errors import InvalidJson
+from interop_model.jsontext import parse_json
 from webapp.store.cache import caches_of
 from webapp.store.tables import GuidelineFile, WorksheetFile
 
@@ -61,9 +62,9 @@ def import_guidelines(session: Session, directory: Path) -> ImportReport:
         where = str(path.relative_to(directory))
         data = path.read_bytes()
         try:
-            doc = json.loads(data)
-        except (ValueError, UnicodeDecodeError) as exc:
-            report.skipped.append((where, f"not JSON ({exc})"))
+            doc = parse_json(data)
+        except InvalidJson as exc:
+            report.skipped.append((where, exc.problem))
             continue
         schema = detect_schema(doc)
         if schema is None:

@@ -19,4 +19,8 @@ class NotFound(StoreError):
     """The run (or other row) named does not exist, or no longer does."""
 
 
-__all__ = ["AlreadyExists", "NotFound", "StoreError"]
+class DatabaseUnavailable(StoreError):
+    """The database cannot be reached, opened or written; ``str()`` says what to fix."""
+
+
+__all__ = ["AlreadyExists", "DatabaseUnavailable", "NotFound", "StoreError"]

@@ -20,6 +20,7 @@ has a role for.
 
 from __future__ import annotations
 
+import json
 import uuid
 import zlib
 from collections.abc import Mapping, Sequence
@@ -38,7 +39,7 @@ from webapp.store import testsets
 from webapp.store.accounts import ANONYMOUS, Caller
 from webapp.store.cache import caches_of
 from webapp.store.errors import NotFound
-from webapp.store.tables import ExtendedRun, ProductVersion, Run, RunCount, RunTests
+from webapp.store.tables import ExtendedRun, ProductVersion, Run, RunCount, RunTests, UploadKey
 
 SHARED = "shared"
 USER_META = "user"
@@ -150,6 +151,7 @@ class NewRun:
     extended_body: bytes | None = None  # raw extended document, kept compressed
     product_version_id: str | None = None  # attached at upload (see webapp.store.products)
     vendor_id: str | None = None
+    upload_key: str | None = None  # sha256 hex of the idempotency key's scope: repeats return the first run
 
 
 def _now() -> datetime:
@@ -181,11 +183,15 @@ def save_run(session: Session, run: RunReport, new: NewRun) -> SavedRun:
 
 
 def save_upload(session: Session, run: V1Upload, new: NewRun) -> SavedRun:
-    """Store an upload's tests (all passed; and its extended document); recognise a repeated signed upload."""
-    if new.pubkey_id is not None and new.body_sha256 is not None:
-        existing = _find_duplicate(session, new.pubkey_id, new.body_sha256)
-        if existing is not None:
-            return SavedRun(existing, created=False)
+    """Store an upload's tests (all passed; and its extended document); recognise a repeated
+    upload: one with the same ``upload_key`` (any upload), or a signed one with the same body.
+
+    Exactly once under concurrency: the key and the signed body are unique in the database, so
+    of two racing copies one commits and the other rolls back and answers the first's run.
+    """
+    existing = _find_repeat(session, new)
+    if existing is not None:
+        return SavedRun(existing, created=False)
     ids = testsets.resolve_cases(session, run.cases)
     meta = dict(new.meta)
     run_id, created_at = str(uuid.uuid4()), _now()
@@ -214,6 +220,8 @@ def save_upload(session: Session, run: V1Upload, new: NewRun) -> SavedRun:
             )
             .returning(Run.pk)
         ).scalar_one()
+        if new.upload_key is not None:  # first: a racing copy waits here, then fails, before any other write
+            session.execute(insert(UploadKey).values(scope_sha256=new.upload_key, run_pk=pk, created_at=created_at))
         session.execute(insert(RunTests).values(run_pk=pk, packed=testsets.pack_ids(ids)))
         if new.extended_body is not None:
             session.execute(
@@ -226,13 +234,24 @@ def save_upload(session: Session, run: V1Upload, new: NewRun) -> SavedRun:
         session.commit()
     except IntegrityError:
         session.rollback()
-        if new.pubkey_id is None or new.body_sha256 is None:
-            raise
-        existing = _find_duplicate(session, new.pubkey_id, new.body_sha256)
+        existing = _find_repeat(session, new)
         if existing is None:
             raise
         return SavedRun(existing, created=False)
     return SavedRun(run_id, created=True)
+
+
+def _find_repeat(session: Session, new: NewRun) -> str | None:
+    """The run an earlier copy of this upload stored, if any: by idempotency key, else by signed body."""
+    if new.upload_key is not None:
+        found = session.scalar(
+            select(Run.id).join(UploadKey, UploadKey.run_pk == Run.pk).where(UploadKey.scope_sha256 == new.upload_key)
+        )
+        if found is not None:
+            return found
+    if new.pubkey_id is not None and new.body_sha256 is not None:
+        return _find_duplicate(session, new.pubkey_id, new.body_sha256)
+    return None
 
 
 def _find_duplicate(session: Session, pubkey_id: int, body_sha256: str) -> str | None:
@@ -320,6 +339,45 @@ def extended_body(session: Session, run_id: str) -> bytes | None:
         select(ExtendedRun.document).join(Run, Run.pk == ExtendedRun.run_pk).where(Run.id == run_id)
     )
     return zlib.decompress(document) if document is not None else None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredSelection:
+    """What a run chose to test, as its extended document's optional ``selection`` records it
+    (``tcup run`` writes ``{guideline, target, capability_globs, capabilities, statuses}``)."""
+
+    guideline: str
+    target: str
+    capability_globs: tuple[str, ...] = ()  # as the user gave them; () with no capabilities: every one
+    capabilities: tuple[str, ...] = ()  # the capabilities whose tests ran
+    statuses: tuple[str, ...] = ("required",)
+
+
+def selection_of(session: Session, record: RunRecord) -> StoredSelection | None:
+    """The run's recorded selection, or None (no extended document, no selection, or one that
+    cannot be read: it only ever adds a note to a page, so a bad one is ignored)."""
+    body = extended_body(session, record.id) if record.has_extended else None
+    if body is None:
+        return None
+    try:
+        raw = json.loads(body).get("selection")
+    except (ValueError, AttributeError, RecursionError):
+        return None
+    if not isinstance(raw, dict) or not all(isinstance(raw.get(k), str) and raw[k] for k in ("guideline", "target")):
+        return None
+    lists = {}
+    for key in ("capability_globs", "capabilities", "statuses"):
+        value = raw.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            return None
+        lists[key] = tuple(value)
+    return StoredSelection(
+        guideline=raw["guideline"],
+        target=raw["target"],
+        capability_globs=lists["capability_globs"],
+        capabilities=lists["capabilities"],
+        statuses=lists["statuses"] or ("required",),
+    )
 
 
 def full_report(session: Session, record: RunRecord) -> RunReport:
@@ -609,6 +667,7 @@ __all__ = [
     "RunFilters",
     "RunRecord",
     "SavedRun",
+    "StoredSelection",
     "attach_extended",
     "cloud_runs",
     "count_runs",
@@ -634,6 +693,7 @@ __all__ = [
     "run_report",
     "save_run",
     "save_upload",
+    "selection_of",
     "set_meta",
     "set_verification_status",
     "visible_clouds",

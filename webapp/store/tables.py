@@ -94,6 +94,19 @@ class ApiToken(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime)
 
 
+class BrowserSession(Base):
+    """A dashboard sign-in: the browser's cookie holds a random session id, of which only the
+    SHA-256 is stored; signing out deletes the row, so a copied cookie stops working."""
+
+    __tablename__ = "browser_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    session_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    expires_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+
+
 class PubKey(Base):
     """A registered public key; uploads it signs belong to its user."""
 
@@ -130,11 +143,11 @@ class Run(Base):
     test_count: Mapped[int] = mapped_column(Integer, default=0)
     has_extended: Mapped[bool] = mapped_column(Boolean, default=False)
     # The product version the run is attached to, and that product's vendor (a product never
-    # changes vendor): the vendor's admins own the run too, without a join on every read.
-    product_version_id: Mapped[str | None] = mapped_column(
-        ForeignKey("product_versions.id", ondelete="RESTRICT"), default=None
-    )
-    vendor_id: Mapped[str | None] = mapped_column(ForeignKey("organizations.id", ondelete="RESTRICT"), default=None)
+    # changes vendor): the vendor's admins own the run too, without a join on every read. Neither
+    # can be deleted while runs point at it (the default NO ACTION: SQLite cannot reflect an
+    # ON DELETE clause on a column added by ALTER TABLE, so none is declared).
+    product_version_id: Mapped[str | None] = mapped_column(ForeignKey("product_versions.id"), default=None)
+    vendor_id: Mapped[str | None] = mapped_column(ForeignKey("organizations.id"), default=None)
 
     __table_args__ = (
         Index("ix_runs_created", "created_at", "pk"),
@@ -146,6 +159,18 @@ class Run(Base):
         # an identical signed upload is recognised (anonymous ones have no key: NULLs never collide)
         UniqueConstraint("pubkey_id", "body_sha256", name="uq_runs_pubkey_body"),
     )
+
+
+class UploadKey(Base):
+    """An upload's idempotency key (the ``Idempotency-Key`` header, scoped to the body and the
+    signer, hashed): the first run stored under it is the answer to every repeat. The unique
+    key makes that exact across workers and replicas; deleting the run frees the key."""
+
+    __tablename__ = "upload_keys"
+
+    scope_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    run_pk: Mapped[int] = mapped_column(ForeignKey("runs.pk", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
 
 
 class RunCount(Base):

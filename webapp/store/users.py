@@ -66,12 +66,4 @@ def revoke_token(session: Session, user_id: int, token_id: int) -> bool:
     return bool(done.rowcount)  # type: ignore[attr-defined]
 
 
-def revoke_token_value(session: Session, token: str, *, label: str) -> None:
-    """Revoke the token with this value when it carries ``label`` (a sign-in's own token, at sign-out)."""
-    session.execute(
-        delete(ApiToken).where(ApiToken.token_sha256 == accounts.token_sha256(token), ApiToken.label == label)
-    )
-    session.commit()
-
-
-__all__ = ["TokenInfo", "list_tokens", "revoke_token", "revoke_token_value", "sign_in_user"]
+__all__ = ["TokenInfo", "list_tokens", "revoke_token", "sign_in_user"]

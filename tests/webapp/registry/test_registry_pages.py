@@ -13,8 +13,22 @@ from tests.webapp.registry.conftest import Http
 CPID = "cpid-pages-cloud"
 
 
-def _form(http: Http, party: Party, path: str, data: dict[str, str], status: int = 303) -> requests.Response:
-    response = requests.post(http.url + path, data=data, headers=party.headers, allow_redirects=False, timeout=30)
+def _csrf(http: Http) -> tuple[str, requests.cookies.RequestsCookieJar]:
+    """A form's anti-forgery token and the cookie that carries it, as a browser gets them."""
+    page = requests.get(http.url + "/signin", timeout=30)
+    found = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert found and page.cookies.get("tcup_csrf") == found.group(1), page.text[:400]
+    return found.group(1), page.cookies
+
+
+def _form(
+    http: Http, party: Party, path: str, data: dict[str, str], status: int = 303, *, csrf: bool = True
+) -> requests.Response:
+    token, cookies = _csrf(http)
+    sent = {**data, "csrf_token": token} if csrf else data
+    response = requests.post(
+        http.url + path, data=sent, headers=party.headers, cookies=cookies, allow_redirects=False, timeout=30
+    )
     assert response.status_code == status, (path, response.status_code, response.text[:400])
     return response
 
@@ -152,3 +166,37 @@ def test_the_profile_page_registers_and_removes_keys(http: Http) -> None:
     _form(http, p.owner, f"/profile/keys/{added[0]['id']}/delete", {}, status=404)  # not theirs
     _form(http, p.other, f"/profile/keys/{added[0]['id']}/delete", {})
     assert [k for k in http.ok(p.other, "GET", "/v1/profile/pubkeys") if k["comment"] == "second-laptop"] == []
+
+
+def test_every_form_needs_the_anti_forgery_token_and_this_sites_origin(http: Http) -> None:
+    p = http.parties
+    vendor_id = _id_from(_form(http, p.owner, "/vendors", {"name": "Forms Only"}), "vendors")
+    forms = [
+        ("/vendors", {"name": "Forged"}),
+        (f"/vendors/{vendor_id}/action", {"action": "register"}),
+        (f"/vendors/{vendor_id}/users", {"openid": "other-user"}),
+        (f"/vendors/{vendor_id}/products", {"name": "Forged Cloud", "product_type": "1"}),
+        ("/profile/tokens", {"label": "forged"}),
+        ("/profile/keys", {"raw_key": "x", "self_signature": "y"}),
+        ("/profile/tokens/1/revoke", {}),
+        ("/profile/keys/1/delete", {}),
+        ("/review/runs/no-such-run/verify", {}),
+        ("/products/no-such-product/versions", {"version": "1"}),
+        ("/products/no-such-product/public", {"public": "true"}),
+        ("/v1/auth/signout", {}),
+    ]
+    for path, data in forms:
+        _form(http, p.owner, path, data, status=403, csrf=False)
+        token, cookies = _csrf(http)
+        cross = requests.post(
+            http.url + path,
+            data={**data, "csrf_token": token},
+            headers={**p.owner.headers, "Origin": "https://attacker.example"},
+            cookies=cookies,
+            allow_redirects=False,
+            timeout=30,
+        )
+        assert cross.status_code == 403, (path, cross.status_code)
+    vendors = http.ok(p.owner, "GET", "/v1/vendors")["vendors"]
+    assert [v["name"] for v in vendors if v["name"].startswith(("Forged", "Forms"))] == ["Forms Only"]
+    assert http.ok(p.owner, "GET", f"/v1/vendors/{vendor_id}")["type"] == 1  # still private, not pending

@@ -1,7 +1,7 @@
 """vendors, products and product versions; runs attached to product versions
 
-Revision ID: 0003_registry
-Revises: 0002
+Revision ID: 0005
+Revises: 0004
 Create Date: 2026-12-07 04:50:00
 
 The OpenStack Powered registry: ``organizations`` (vendors, each administered by the members
@@ -18,8 +18,8 @@ import sqlalchemy as sa
 from alembic import op
 
 
-revision = '0003_registry'
-down_revision = '0002'
+revision = '0005'
+down_revision = '0004'
 branch_labels = None
 depends_on = None
 
@@ -82,11 +82,11 @@ def upgrade() -> None:
         if op.get_bind().dialect.name == 'sqlite':
             op.execute(
                 f'ALTER TABLE runs ADD COLUMN {column} VARCHAR(36) '
-                f'CONSTRAINT {name} REFERENCES {table} (id) ON DELETE RESTRICT'
+                f'CONSTRAINT {name} REFERENCES {table} (id)'
             )
         else:
             op.add_column('runs', sa.Column(column, sa.String(length=36), nullable=True))
-            op.create_foreign_key(name, 'runs', table, [column], ['id'], ondelete='RESTRICT')
+            op.create_foreign_key(name, 'runs', table, [column], ['id'])
     op.create_index('ix_runs_product_version_created', 'runs', ['product_version_id', 'created_at', 'pk'], unique=False)
     run_counts = sa.table('run_counts', sa.column('name', sa.String), sa.column('count', sa.BigInteger))
     op.bulk_insert(run_counts, [{'name': 'registry_changes', 'count': 0}])

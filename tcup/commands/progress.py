@@ -19,11 +19,12 @@ from interop_model.results import CaseResult, Outcome
 __all__ = ["RunProgress", "make_console"]
 
 
-def make_console() -> Console:
-    """A stderr console; wide when it is not a terminal, so CI logs keep whole test names."""
-    console = Console(stderr=True)
+def make_console(*, stdout: bool = False) -> Console:
+    """A stderr console (stdout for the report); wide when it is not a terminal, so logs and saved
+    reports keep whole test names."""
+    console = Console(stderr=not stdout)
     if not console.is_terminal:
-        console = Console(stderr=True, width=200)
+        console = Console(stderr=not stdout, width=200)
     return console
 
 

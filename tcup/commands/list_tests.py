@@ -9,8 +9,9 @@ import click
 
 from interop_model.guidelines import Guideline, parse_statuses
 from tcup.guideline_source import GuidelineLocation, load_guideline
+from tcup.http_client import DEFAULT_DEADLINE
+from tcup.resolution import Match, resolve_entries, select_entries
 from tcup.test_index import load_test_index
-from tcup.test_list import Match, resolve_entries, select_entries
 
 guideline_option = click.option(
     "--guideline",
@@ -31,11 +32,20 @@ server_option = click.option(
     envvar="TCUP_SERVER",
     help="Collector service to fetch guidelines named by version from [env: TCUP_SERVER].",
 )
+timeout_option = click.option(
+    "--timeout",
+    type=click.FloatRange(min=1),
+    default=DEFAULT_DEADLINE,
+    show_default=True,
+    help="Seconds a guideline fetch (or an upload) may take in all, retries included.",
+)
 
 
-def read_guideline(guideline: str, guidelines_dir: str | None, server: str | None) -> Guideline:
+def read_guideline(
+    guideline: str, guidelines_dir: str | None, server: str | None, deadline: float | None = None
+) -> Guideline:
     """Load a guideline from the common options, reporting its data warnings count on stderr."""
-    loaded = load_guideline(guideline, GuidelineLocation.from_options(guidelines_dir, server))
+    loaded = load_guideline(guideline, GuidelineLocation.from_options(guidelines_dir, server, deadline))
     if loaded.warnings:
         click.echo(
             f"tcup: note: {loaded.source} has {len(loaded.warnings)} data-quality warnings "
@@ -85,6 +95,7 @@ def read_guideline(guideline: str, guidelines_dir: str | None, server: str | Non
 )
 @guidelines_dir_option
 @server_option
+@timeout_option
 def list_tests_command(
     guideline: str,
     target: str,
@@ -96,6 +107,7 @@ def list_tests_command(
     tempest_python: str | None,
     guidelines_dir: str | None,
     server: str | None,
+    timeout: float,
 ) -> None:
     """Print a guideline's tests for a target, one per line.
 
@@ -103,7 +115,7 @@ def list_tests_command(
     GET /v1/guidelines/<version>/tests?target=&type=&alias=&flag= endpoint, with the
     same defaults: every status, aliases and flagged tests included.
     """
-    loaded = read_guideline(guideline, guidelines_dir, server)
+    loaded = read_guideline(guideline, guidelines_dir, server, timeout)
     statuses = parse_statuses(types)
     if not resolve:
         lines = loaded.test_list(target, statuses=statuses, alias=not no_alias, flagged=not no_flagged)
@@ -158,10 +170,13 @@ def list_tests_command(
 @guideline_option
 @guidelines_dir_option
 @server_option
+@timeout_option
 @click.option("--strict", is_flag=True, help="Exit with status 1 when there is any warning.")
-def check_guideline_command(guideline: str, guidelines_dir: str | None, server: str | None, strict: bool) -> None:
+def check_guideline_command(
+    guideline: str, guidelines_dir: str | None, server: str | None, timeout: float, strict: bool
+) -> None:
     """Validate a guideline and list every data-quality warning it has."""
-    loaded = load_guideline(guideline, GuidelineLocation.from_options(guidelines_dir, server))
+    loaded = load_guideline(guideline, GuidelineLocation.from_options(guidelines_dir, server, timeout))
     click.echo(
         f"{loaded.source}: guideline {loaded.id}, schema {loaded.schema}, "
         f"{len(loaded.capabilities)} capabilities, targets {', '.join(loaded.targets)}"

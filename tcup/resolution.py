@@ -1,7 +1,7 @@
 """Guideline test entries -> local Tempest test ids -> an include list for stestr.
 
-Each entry is matched by idempotent id first, then by name, then by alias (REFERENCE
-§2.3). Nothing is dropped silently: every entry comes back *matched* (and how) or
+Each entry is matched by idempotent id first, then by name, then by alias, as the
+guidelines' schema 2.0 defines them. Nothing is dropped silently: every entry comes back *matched* (and how) or
 *missing* (and why), so a report can say which required tests could not run.
 """
 

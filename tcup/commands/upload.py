@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from rich.console import Console
 
 from interop_model.errors import InvalidRunDocument
-from interop_model.results import RunReport
+from interop_model.results import RunReport, RunSelection
 from interop_model.wire import (
     EXTENDED_SCHEMA,
     dumps_v1,
@@ -26,27 +26,21 @@ from interop_model.wire import (
     loads_v1,
     to_v1_document,
 )
+from tcup.commands.progress import make_console
 from tcup.discovery import cpid_from_url
-from tcup.errors import TcupError, UploadError
-from tcup.progress import make_console
+from tcup.errors import UploadError
+from tcup.http_client import DEFAULT_DEADLINE, RetryPolicy
 from tcup.signing import load_private_key, public_key_line, self_signature
 from tcup.subunit_reader import read_results_file
-from tcup.uploader import UploadReceipt, upload_extended, upload_run
+from tcup.uploader import UploadReceipt, set_run_meta, upload_extended, upload_run
 
 __all__ = [
-    "CommandError",
     "load_signing_key",
     "sign_command",
     "upload_command",
     "upload_file",
     "upload_subunit_command",
 ]
-
-
-class CommandError(click.ClickException):
-    """A TcupError shown to the user; exit status 2 (1 means "tests did not pass")."""
-
-    exit_code = 2
 
 
 server_upload_option = click.option(
@@ -75,6 +69,13 @@ product_version_option = click.option(
     default=None,
     help="Attach the run to this product version of the server's registry (its id, on the product's page); "
     "the upload must be signed (--sign) by an admin of that product.",
+)
+timeout_option = click.option(
+    "--timeout",
+    type=click.FloatRange(min=1),
+    default=DEFAULT_DEADLINE,
+    show_default=True,
+    help="Seconds the upload may take in all, retries included; then it stops and says how to retry.",
 )
 tls_options = (
     click.option("--insecure", is_flag=True, help="Skip TLS certificate verification."),
@@ -129,13 +130,19 @@ def upload_file(
     verify: bool | str = True,
     extended: Path | None = None,
     product_version: str | None = None,
+    deadline: float = DEFAULT_DEADLINE,
+    selection: RunSelection | None = None,
+    token: str | None = None,
 ) -> UploadReceipt:
     """Upload ``path`` (and the extended document ``extended``, linked to it); on failure say that
-    the file is kept and how to retry.
+    the file is kept and how to retry. With ``token`` (the owner's API token) and ``selection``, the
+    run's RefStack meta ``guideline`` and ``target`` are set too.
 
+    :param deadline: seconds each upload may take in all, retries included.
     :raises UploadError: with the retry command in its message.
     """
     body, _ = upload_body(path)
+    policy = RetryPolicy(deadline=deadline)
     retry = f"tcup upload {extended or path} --server {server}" + (" --sign KEY" if key is not None else "")
     if product_version is not None:
         retry += f" --product-version {product_version}"
@@ -150,20 +157,34 @@ def upload_file(
         except (OSError, InvalidRunDocument) as exc:
             raise UploadError(f"--extended needs a run.json (the extended run document); {extended}: {exc}") from None
     try:
-        receipt = upload_run(body, server=server, key=key, verify=verify, product_version=product_version)
+        receipt = upload_run(
+            body, server=server, key=key, verify=verify, policy=policy, product_version=product_version
+        )
         where = receipt.url or receipt.test_id or receipt.endpoint
-        console.print(f"tcup: uploaded {path.name} to {receipt.endpoint}: {where}", highlight=False)
+        console.print(f"Uploaded {path.name} to {receipt.endpoint}: {where}", highlight=False)
         if extended is not None and key is not None:
             linked = upload_extended(
-                extended.read_bytes(), server=server, key=key, test_id=receipt.test_id, verify=verify
+                extended.read_bytes(), server=server, key=key, test_id=receipt.test_id, verify=verify, policy=policy
             )
-            console.print(
-                f"tcup: uploaded {extended.name} (every outcome, private) to {linked.endpoint}", highlight=False
-            )
+            console.print(f"Uploaded {extended.name} (every outcome, private) to {linked.endpoint}", highlight=False)
     except UploadError as exc:
         raise UploadError(
             f"{exc}\nThe results are kept in {path.parent if extended else path}; upload them later with: {retry}"
+            f" [--timeout SECONDS] (the same file is accepted once)"
         ) from None
+    if selection is not None and receipt.test_id:
+        meta = {"guideline": f"{selection.guideline}.json", "target": selection.target}
+        if token:
+            set_run_meta(server, receipt.test_id, meta, token=token, policy=policy, verify=verify)
+            console.print(
+                f"Set the run's meta: guideline {meta['guideline']}, target {meta['target']}", highlight=False
+            )
+        elif key is not None:  # NOTE: an anonymous run has no owner who could set them
+            console.print(
+                f"[dim]The run's meta guideline/target are not set (owner only): pass --token, or set them on the "
+                f"run's page ({meta['guideline']}, {meta['target']}).[/]",
+                highlight=False,
+            )
     return receipt
 
 
@@ -191,6 +212,7 @@ def _verify(insecure: bool, cacert: str | None) -> bool | str:
 @product_version_option
 @tls_options[0]
 @tls_options[1]
+@timeout_option
 def upload_command(
     file: Path,
     server: str,
@@ -200,29 +222,29 @@ def upload_command(
     product_version: str | None,
     insecure: bool,
     cacert: str | None,
+    timeout: float,
 ) -> None:
     """Upload a run (refstack.json, or run.json) to a RefStack-compatible server.
 
     Posts to <server>/v1/results/ the passed-only document, serialised exactly as refstack-client
-    did; with --sign the X-Signature/X-Public-Key headers sign those exact bytes.
+    did; with --sign the X-Signature/X-Public-Key headers sign those exact bytes. Every attempt
+    carries the same Idempotency-Key (the SHA-256 of those bytes), so a retried upload is kept once.
     """
-    console = make_console()
-    try:
-        upload_body(file)  # check before asking anything
-        key = load_signing_key(sign_key) if sign_key else None
-        if not _confirm(str(file), server, yes):
-            raise click.Abort()
-        upload_file(
-            file,
-            server=server,
-            key=key,
-            console=console,
-            verify=_verify(insecure, cacert),
-            extended=file if extended else None,
-            product_version=product_version,
-        )
-    except TcupError as exc:
-        raise CommandError(str(exc)) from exc
+    console = make_console(stdout=True)
+    upload_body(file)  # check before asking anything
+    key = load_signing_key(sign_key) if sign_key else None
+    if not _confirm(str(file), server, yes):
+        raise click.Abort()
+    upload_file(
+        file,
+        server=server,
+        key=key,
+        console=console,
+        verify=_verify(insecure, cacert),
+        extended=file if extended else None,
+        deadline=timeout,
+        product_version=product_version,
+    )
 
 
 @click.command("upload-subunit")
@@ -239,6 +261,7 @@ def upload_command(
 @yes_option
 @tls_options[0]
 @tls_options[1]
+@timeout_option
 def upload_subunit_command(
     file: Path,
     server: str,
@@ -248,6 +271,7 @@ def upload_subunit_command(
     yes: bool,
     insecure: bool,
     cacert: str | None,
+    timeout: float,
 ) -> None:
     """Upload the passed tests of an existing subunit stream (v2 or v1).
 
@@ -255,28 +279,27 @@ def upload_subunit_command(
     duration_seconds is 0, as refstack-client sent.
     """
     console = make_console()
+    if bool(cpid) == bool(keystone_endpoint):
+        raise click.UsageError("give exactly one of --cpid and --keystone-endpoint")
+    the_cpid = cpid or cpid_from_url(str(keystone_endpoint))
+    read = read_results_file(file)
+    if read.problems:
+        console.print(f"[yellow]{file}: {'; '.join(read.problems)}[/]", highlight=False)
+    run = RunReport(cpid=the_cpid, duration_seconds=0, results=tuple(read.results))
+    passed = len(run.passed_names())
+    if not passed:
+        raise UploadError(f"{file} has no passed test ({len(read.results)} results); nothing to upload")
+    body = dumps_v1(to_v1_document(run))
+    key = load_signing_key(sign_key) if sign_key else None
+    if not _confirm(f"{passed} passed tests of {file} (cpid {the_cpid})", server, yes):
+        raise click.Abort()
     try:
-        if bool(cpid) == bool(keystone_endpoint):
-            raise click.UsageError("give exactly one of --cpid and --keystone-endpoint")
-        the_cpid = cpid or cpid_from_url(str(keystone_endpoint))
-        read = read_results_file(file)
-        if read.problems:
-            console.print(f"[yellow]{file}: {'; '.join(read.problems)}[/]", highlight=False)
-        run = RunReport(cpid=the_cpid, duration_seconds=0, results=tuple(read.results))
-        passed = len(run.passed_names())
-        if not passed:
-            raise UploadError(f"{file} has no passed test ({len(read.results)} results); nothing to upload")
-        body = dumps_v1(to_v1_document(run))
-        key = load_signing_key(sign_key) if sign_key else None
-        if not _confirm(f"{passed} passed tests of {file} (cpid {the_cpid})", server, yes):
-            raise click.Abort()
-        try:
-            receipt = upload_run(body, server=server, key=key, verify=_verify(insecure, cacert))
-        except UploadError as exc:
-            raise UploadError(f"{exc}\n{file} is unchanged; run this command again when the server is back") from None
-        console.print(f"tcup: uploaded {passed} passed tests: {receipt.url or receipt.test_id}", highlight=False)
-    except TcupError as exc:
-        raise CommandError(str(exc)) from exc
+        receipt = upload_run(
+            body, server=server, key=key, verify=_verify(insecure, cacert), policy=RetryPolicy(deadline=timeout)
+        )
+    except UploadError as exc:
+        raise UploadError(f"{exc}\n{file} is unchanged; run this command again when the server is back") from None
+    console.print(f"tcup: uploaded {passed} passed tests: {receipt.url or receipt.test_id}", highlight=False)
 
 
 @click.command("sign")
@@ -289,10 +312,7 @@ def upload_subunit_command(
 )
 def sign_command(key: str, as_json: bool) -> None:
     """Print a key's public key line and self-signature, for registering it with the server."""
-    try:
-        private = load_signing_key(key)
-    except TcupError as exc:
-        raise CommandError(str(exc)) from exc
+    private = load_signing_key(key)
     line, signature = public_key_line(private), self_signature(private)
     if as_json:
         click.echo(json.dumps({"raw_key": line, "self_signature": signature}))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
 from collections.abc import Callable
@@ -13,13 +14,16 @@ import click
 from rich.console import Console
 
 from interop_model.guidelines import parse_statuses
+from tcup.accounts_file import account_from_cloud
+from tcup.commands.list_tests import guidelines_dir_option, read_guideline, server_option
+from tcup.commands.progress import RunProgress, make_console
+from tcup.commands.report_view import print_compliance
+from tcup.commands.upload import load_signing_key, product_version_option, upload_file
 from tcup.credentials import read_accounts_file, resolve_credentials
-from tcup.errors import TcupError
-from tcup.list_tests import guidelines_dir_option, read_guideline, server_option
-from tcup.progress import RunProgress, make_console
-from tcup.reporting import counts_line, print_compliance
-from tcup.run_flow import GuidelineTarget, RunResult, Selection, extra_cloud_account, run_interop
-from tcup.upload_command import CommandError, load_signing_key, product_version_option, upload_file
+from tcup.exemptions import load_exemptions
+from tcup.http_client import DEFAULT_DEADLINE
+from tcup.reporting import FILE_ROLES, counts_line
+from tcup.run_flow import GuidelineTarget, RunResult, Selection, run_interop
 
 __all__ = ["credential_options", "credentials_from_options", "run_command"]
 
@@ -189,6 +193,43 @@ def _tempest_options(values: tuple[str, ...]) -> dict[str, str]:
 )
 @product_version_option
 @click.option("-y", "--yes", is_flag=True, help="Upload without asking.")
+@click.option(
+    "--token",
+    envvar="TCUP_API_TOKEN",
+    default=None,
+    help="Your API token on the upload server: with it the uploaded run also gets its RefStack meta "
+    "guideline and target (owner only) [env: TCUP_API_TOKEN].",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=1),
+    default=DEFAULT_DEADLINE,
+    show_default=True,
+    help="Seconds a guideline fetch, and the upload, may each take in all, retries included.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="text: the report on stdout; json: compliance.json on stdout (for scripts).",
+)
+@click.option(
+    "--exemptions",
+    "exemption_files",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False),
+    metavar="FILE",
+    help="Further exemptions (the format of tcup/data/exemptions.yaml), repeatable.",
+)
+@click.option(
+    "--environment",
+    "environments",
+    multiple=True,
+    metavar="NAME",
+    help="Also honour the exemptions of kind 'environment' for this test environment (e.g. devcloud), repeatable.",
+)
 @click.option("--no-progress", is_flag=True, help="Plain progress lines instead of a live bar.")
 @guidelines_dir_option
 @server_option
@@ -200,23 +241,17 @@ def run_command(**options: Any) -> int:
     --accounts-file or --extra-cloud. tempest.conf is generated from the catalog; nothing is created.
 
     Select tests with --guideline/--target (plus --add-on, --capability), --regex or --all.
-    Outputs in --output: tempest.subunit, refstack.json (the upload), run.json (every outcome),
-    compliance.json and summary.json. Exit status: 0 all selected tests passed, 1 some did not,
-    2 error, 130 interrupted (the results so far are still written).
+    The report (table, verdicts, files written, upload) goes to stdout, progress to stderr.
+    Exit status: 0 compliant (tcup's verdict; without a guideline: no test failed), 1 not
+    compliant, 2 could not run, 130 interrupted (the results so far are still written).
     """
-    try:
-        return _run(options)
-    except TcupError as exc:
-        raise CommandError(str(exc)) from exc
-
-
-def _run(options: dict[str, Any]) -> int:
     console = make_console()
+    report = make_console(stdout=True)
     clouds_file = options.get("clouds_file")
     creds = credentials_from_options(options)
     extra = list(read_accounts_file(options["accounts_file"])) if options["accounts_file"] else []
     for name in options["extra_cloud"]:
-        extra.append(extra_cloud_account(resolve_credentials(cloud=name, config_file=clouds_file)))
+        extra.append(account_from_cloud(name, config_file=clouds_file))
     if options["sign_key"] and not options["upload_url"]:
         raise click.UsageError("--sign signs an upload: add --upload URL (or later: tcup upload FILE --sign KEY)")
     if options["upload_extended"] and not (options["sign_key"] and options["upload_url"]):
@@ -243,22 +278,33 @@ def _run(options: dict[str, Any]) -> int:
         tempest_python=options["tempest_python"],
         tempest_options=_tempest_options(options["tempest_options"]),
         listener_factory=progress,
+        exemptions=load_exemptions(options["exemption_files"]),
+        environments=options["environments"],
     )
-    _report(console, result)
+    as_json = options["fmt"] == "json"
+    if not as_json:
+        _report(report, result)
     if result.interrupted:
         console.print(f"[yellow]Interrupted[/]: partial results are in {output}", highlight=False)
-        return EXIT_INTERRUPTED
-    if options["upload_url"]:
+    elif options["upload_url"]:
         _upload(
-            console,
+            console if as_json else report,
             result,
             options["upload_url"],
             key,
             options["yes"],
             options["upload_extended"],
+            options["timeout"],
+            options["token"],
             options["product_version"],
         )
-    return 0 if result.all_selected_passed() else EXIT_FAILED
+    if as_json:
+        path = result.files.get("compliance")
+        sys.stdout.write(path.read_text() if path else json.dumps({"states": [], "reports": []}) + "\n")
+        sys.stdout.flush()
+    if result.interrupted:
+        return EXIT_INTERRUPTED
+    return 0 if result.compliant() else EXIT_FAILED
 
 
 def _selection(options: dict[str, Any]) -> Selection:
@@ -273,11 +319,11 @@ def _selection(options: dict[str, Any]) -> Selection:
     # /v1/guidelines), so `--guideline 2020.06 --upload URL` needs no second URL.
     server = options["server"] or options["upload_url"]
     if options["guideline"]:
-        guideline = read_guideline(options["guideline"], options["guidelines_dir"], server)
+        guideline = read_guideline(options["guideline"], options["guidelines_dir"], server, options["timeout"])
         guidelines.append(GuidelineTarget(guideline=guideline, target=options["target"]))
     for spec in options["add_ons"]:
         name, _, target = spec.partition(":")
-        add_on = read_guideline(name, options["guidelines_dir"], server)
+        add_on = read_guideline(name, options["guidelines_dir"], server, options["timeout"])
         if not target:
             if len(add_on.targets) != 1:
                 raise click.BadParameter(
@@ -308,14 +354,22 @@ def _report(console: Console, result: RunResult) -> None:
         console.print(f"[yellow]{len(read.incomplete)} tests did not finish[/]", highlight=False)
     for problem in read.problems:
         console.print(f"[yellow]subunit stream problem:[/] {problem}", highlight=False)
-    print_compliance(console, result.sections, only_capabilities=result.selected_capabilities)
-    console.print(
-        f"tcup: outputs in {result.output}: " + ", ".join(p.name for p in result.files.values()), highlight=False
-    )
+    print_compliance(console, result.sections)
+    console.print(f"Files written in {result.output}:", highlight=False)
+    for key, path in result.files.items():
+        console.print(f"  {path.name:<16} {FILE_ROLES.get(key, '')}", highlight=False)
 
 
 def _upload(
-    console: Console, result: RunResult, url: str, key: Any, yes: bool, extended: bool, product_version: str | None
+    console: Console,
+    result: RunResult,
+    url: str,
+    key: Any,
+    yes: bool,
+    extended: bool,
+    deadline: float,
+    token: str | None,
+    product_version: str | None = None,
 ) -> None:
     path = result.files["v1"]
     if not result.run.passed_names():
@@ -334,5 +388,8 @@ def _upload(
         key=key,
         console=console,
         extended=result.files["extended"] if extended else None,
+        deadline=deadline,
+        selection=result.selection_meta,
+        token=token,
         product_version=product_version,
     )

@@ -1,4 +1,8 @@
-"""``tcup devcloud up|down|status``: a thin click layer over :mod:`tcup.devcloud.cloud`."""
+"""``tcup devcloud up|down|status``: a thin click layer over :mod:`tcup.devcloud.cloud`.
+
+Errors reach :mod:`tcup.cli`, which reports them in one line with exit status 2, as for every
+command; ``status`` exits 1 when the devcloud is not running (a state, not an error).
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,6 @@ import click
 
 from tcup.devcloud.cloud import devcloud_status, start_devcloud, stop_devcloud
 from tcup.devcloud.layout import default_dir
-from tcup.errors import TcupError
 
 __all__ = ["devcloud_group"]
 
@@ -46,10 +49,7 @@ def devcloud_group() -> None:
 def up_command(directory: Path | None, port_base: int | None) -> None:
     """Install (once), configure and start the devcloud; do nothing if it is already running."""
     root = directory or default_dir()
-    try:
-        result = start_devcloud(root=root, port_base=port_base, echo=_echo)
-    except TcupError as exc:
-        raise click.ClickException(str(exc)) from exc
+    result = start_devcloud(root=root, port_base=port_base, echo=_echo)
     info = result.info
     if result.already_running:
         _echo(f"already running in {info['dir']}")
@@ -70,10 +70,7 @@ def up_command(directory: Path | None, port_base: int | None) -> None:
 def down_command(directory: Path | None, purge: bool) -> None:
     """Stop the processes this devcloud started (by recorded pid and start time only)."""
     root = directory or default_dir()
-    try:
-        stopped = stop_devcloud(root=root, purge=purge)
-    except TcupError as exc:
-        raise click.ClickException(str(exc)) from exc
+    stopped = stop_devcloud(root=root, purge=purge)
     _echo(f"stopped {len(stopped)} process(es) in {root}" + (" and deleted it" if purge else ""))
 
 
