@@ -22,6 +22,7 @@ from webapp.api.registry import (
     DATE_FORMAT,
     SCHEMA_MISMATCH,
     check_document,
+    check_keys,
     check_text,
     is_vendor_admin,
     json_object,
@@ -228,6 +229,7 @@ def update_product(product_id: str) -> tuple[Response, int]:
     products of official vendors and the Foundation's), ``properties``."""
     product = _managed(product_id)
     doc = json_object()
+    check_keys(doc, ("name", "description", "product_ref_id", "public", "properties"))
     check_text(doc)
     changes: dict[str, Any] = {}
     problems = []
@@ -303,6 +305,7 @@ def update_version(product_id: str, version_id: str) -> tuple[Response, int]:
     """``PUT /v1/products/<id>/versions/<version id>``: only ``cpid`` changes."""
     product = _managed(product_id)
     doc = json_object()
+    check_keys(doc, ("cpid", "version"))  # the version itself never changes: ignored, as RefStack did
     check_text(doc)
     current = products.get_version(session(), version_id, product_id=product.id)
     cpid = doc.get("cpid", current.cpid)

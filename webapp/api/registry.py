@@ -12,6 +12,7 @@ from typing import Any
 
 from flask import request
 
+from interop_model.wire import unprintable
 from webapp.access import privileged
 from webapp.api.requests import json_body
 from webapp.auth import current_caller, require_account
@@ -67,6 +68,10 @@ TEXT_LIMITS = {
 }
 
 
+# texts that may span lines; every other field is one line of printable text
+MULTILINE = frozenset({"description", "registration_decline_reason", "reason"})
+
+
 def unstorable(text: str) -> str | None:
     """Why ``text`` cannot be stored verbatim (a NUL, a lone surrogate), or None."""
     if "\x00" in text:
@@ -86,9 +91,18 @@ def check_text(values: Mapping[str, Any]) -> None:
             continue
         if why := unstorable(value):
             problems.append(f"'{key}' {why}")
+        elif key not in MULTILINE and (found := unprintable(value)):
+            problems.append(f"'{key}' holds {found}")
         elif len(value) > TEXT_LIMITS[key]:
             problems.append(f"'{key}' is longer than {TEXT_LIMITS[key]} characters")
     if problems:
+        raise ApiError(400, SCHEMA_MISMATCH, problems)
+
+
+def check_keys(doc: Mapping[str, Any], allowed: Iterable[str]) -> None:
+    """400 naming every key of ``doc`` outside ``allowed`` (an update never ignores what it was sent)."""
+    known = set(allowed)
+    if problems := [f"unknown key {key!r}" for key in doc if key not in known]:
         raise ApiError(400, SCHEMA_MISMATCH, problems)
 
 
@@ -263,8 +277,10 @@ __all__ = [
     "SCHEMA_MISMATCH",
     "attach_at_upload",
     "change_product_version",
+    "MULTILINE",
     "TEXT_LIMITS",
     "check_document",
+    "check_keys",
     "check_text",
     "is_vendor_admin",
     "json_object",

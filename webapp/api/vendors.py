@@ -17,6 +17,7 @@ from flask import Blueprint, Response, jsonify
 from webapp.api.registry import (
     DATE_FORMAT,
     check_document,
+    check_keys,
     check_text,
     is_vendor_admin,
     json_object,
@@ -123,6 +124,7 @@ def update_vendor(vendor_id: str) -> tuple[Response, int]:
     changes only by the Foundation."""
     vendor = _admin_or_403(vendor_id)
     doc = json_object()
+    check_keys(doc, ("name", "description", "properties"))
     check_text(doc)
     name, description = doc.get("name"), doc.get("description")
     if name is not None:

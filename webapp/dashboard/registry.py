@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from flask import Response, abort, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
-from webapp.api.registry import unstorable
+from interop_model.wire import unprintable
+from webapp.api.registry import MULTILINE, unstorable
 from webapp.api.requests import public_link
 from webapp.dashboard import badges
 from webapp.dashboard.pages import arg, bp, check_form, page_caller
@@ -45,10 +46,13 @@ def _administers(vendor_id: str) -> bool:
 
 
 def _form(name: str, limit: int = 255) -> str:
-    """A form field, stripped and cut to ``limit`` characters; 400 when it cannot be stored."""
+    """A form field, stripped and cut to ``limit`` characters; 400 when it cannot be stored, or
+    holds a control character where one line of text is asked for."""
     value = request.form.get(name, "").strip()[:limit]
     if why := unstorable(value):
         raise ApiError(400, f"The field {name!r} {why}")
+    if name not in MULTILINE and (found := unprintable(value)):
+        raise ApiError(400, f"The field {name!r} holds {found}")
     return value
 
 
