@@ -231,6 +231,8 @@ def upload_command(
     carries the same Idempotency-Key (the SHA-256 of those bytes), so a retried upload is kept once.
     """
     console = make_console(stdout=True)
+    if product_version is not None and sign_key is None:
+        raise click.UsageError("--product-version needs --sign KEY (a key registered by an admin of that product)")
     upload_body(file)  # check before asking anything
     key = load_signing_key(sign_key) if sign_key else None
     if not _confirm(str(file), server, yes):

@@ -50,7 +50,7 @@ def test_upload_attaches_to_the_named_version_or_says_why_not(http: Http, tmp_pa
     assert "only an admin of that product's vendor" in refused.stderr
     assert "Traceback" not in refused.stderr
     unsigned = _tcup(*common)
-    assert unsigned.returncode != 0 and "add --sign KEY" in unsigned.stderr, unsigned.stderr
+    assert unsigned.returncode == 2 and "--product-version needs --sign KEY" in unsigned.stderr, unsigned.stderr
     unknown = _tcup(*common[:-1], "no-such-version", "--sign", str(owner_pem))
     assert unknown.returncode != 0 and "check the product version's id" in unknown.stderr, unknown.stderr
     assert http.ok(p.foundation, "GET", "/v1/results?cpid=cpid-tcup")["results"] == []
