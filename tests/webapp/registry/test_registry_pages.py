@@ -77,6 +77,11 @@ def test_the_forms_run_the_program_and_the_pages_show_it(http: Http) -> None:
     product_page = _page(http, p.anonymous, f"/products/{product_id}")
     assert "2024.1" in product_page and run_id[:8] in product_page and "verified" in product_page
     assert f"/products/{product_id}/badge.svg" in product_page
+    run_page = _page(http, p.anonymous, f"/results/{run_id}")
+    shown = re.search(r'<dd id="product"><a href="([^"]+)">([^<]+)</a>([^<]*)</dd>', run_page)
+    assert shown and shown.groups() == (f"/products/{product_id}", "Pages Cloud", ", version 2024.1"), run_page[:600]
+    unattached = http.upload(p.owner, "cpid-of-no-product")
+    assert 'id="product"' not in _page(http, p.owner, f"/results/{unattached}")
     registry = _page(http, p.anonymous, "/registry")
     assert "Pages Cloud" in registry and "2020.06" in registry and "platform" in registry
     assert "Pages Cloud" in _page(http, p.anonymous, "/registry?type=1&guideline=2020.06")
