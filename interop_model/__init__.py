@@ -3,7 +3,15 @@
 Standard library only: no I/O, no configuration, no globals.
 """
 
-from interop_model.compliance import CapabilityResult, ComplianceReport, TestVerdict, evaluate
+from interop_model.compliance import (
+    CapabilityResult,
+    ComplianceReport,
+    ExemptedTest,
+    TestVerdict,
+    Verdicts,
+    evaluate,
+    judge_verdicts,
+)
 from interop_model.errors import InteropModelError, InvalidGuideline, InvalidRunDocument, UnknownTarget
 from interop_model.guideline_loader import detect_schema, guideline_from_dict, load_guideline_text
 from interop_model.guidelines import (
@@ -29,6 +37,7 @@ __all__ = [
     "CapabilityResult",
     "CaseResult",
     "ComplianceReport",
+    "ExemptedTest",
     "Component",
     "Criterion",
     "Flag",
@@ -46,9 +55,11 @@ __all__ = [
     "TestEntry",
     "TestVerdict",
     "UnknownTarget",
+    "Verdicts",
     "detect_schema",
     "evaluate",
     "guideline_from_dict",
+    "judge_verdicts",
     "load_guideline_text",
     "parse_statuses",
     "parse_test_id",

@@ -10,10 +10,12 @@ prerequisites that RefStack never checked.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 from uuid import UUID
 
+from interop_model.exemptions import Exemption, ExemptionIndex
 from interop_model.guidelines import STATUSES, Guideline, Program, Status
 from interop_model.results import CaseResult, Outcome, RunReport
 
@@ -287,3 +289,129 @@ def _totals(caps: list[CapabilityResult]) -> StatusTotals:
 
 def _percent(part: int, whole: int) -> float:
     return round(part * 100.0 / whole, 1) if whole else 100.0
+
+
+# -- the two verdicts ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ExemptedTest:
+    """A required test that did not pass and that an exemption covers (never counted as a pass)."""
+
+    capability: str
+    test: TestVerdict
+    exemption: Exemption
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Verdicts:
+    """RefStack's verdict and tcup's, for the capabilities a run selected and for its whole target.
+
+    tcup's verdict: every required test of the judged capabilities passed (by name, alias or
+    idempotent id), is flagged, or is covered by an exemption that holds for the run; a required
+    capability the guideline does not define is never complete. RefStack's verdict is
+    :attr:`ComplianceReport.refstack_compliant`, untouched.
+    """
+
+    tcup_compliant: bool  # the selected capabilities (the whole target when ``selected`` is None)
+    refstack_compliant: bool  # RefStack's exact rule, whole target
+    tcup_whole_target: bool
+    refstack_selected: bool  # RefStack's rule over the selected capabilities only
+    selected: tuple[str, ...] | None  # the judged capabilities of the target, None: every one
+    not_selected: tuple[str, ...]  # required capabilities of the target the run did not select
+    exempted: tuple[ExemptedTest, ...]  # in the judged capabilities
+
+    @property
+    def differ(self) -> bool:
+        """tcup's verdict and RefStack's are not the same."""
+        return self.tcup_compliant != self.refstack_compliant
+
+    @property
+    def exemptions_used(self) -> list[Exemption]:
+        """Each exemption that covered a test, once."""
+        return list({e.exemption.test: e.exemption for e in self.exempted}.values())
+
+    def to_dict(self) -> dict[str, Any]:
+        """The fields added beside :meth:`ComplianceReport.to_dict` (as ``compliance.json`` names them)."""
+        return {
+            "refstack_compliant": self.refstack_compliant,
+            "tcup_compliant": self.tcup_compliant,
+            "verdicts": {
+                "tcup": "YES" if self.tcup_compliant else "NO",
+                "refstack": "YES" if self.refstack_compliant else "NO",
+                "differ": self.differ,
+            },
+            "judged_capabilities": list(self.selected) if self.selected is not None else None,
+            "whole_target": {
+                "tcup_compliant": self.tcup_whole_target,
+                "refstack_compliant": self.refstack_compliant,
+                "capabilities_not_selected": len(self.not_selected),
+                "not_selected": list(self.not_selected),
+            },
+            "selected_refstack_compliant": self.refstack_selected,
+            "exemptions": [e.to_dict() for e in self.exemptions_used],
+            "exempted_tests": [
+                {
+                    "capability": e.capability,
+                    "name": e.test.name,
+                    "outcome": e.test.outcome,
+                    "exemption": e.exemption.test,
+                }
+                for e in self.exempted
+            ],
+        }
+
+
+def judge_verdicts(
+    report: ComplianceReport,
+    exemptions: Sequence[Exemption] = (),
+    *,
+    selected: Iterable[str] | None = None,
+    outcomes: ComplianceReport | None = None,
+) -> Verdicts:
+    """Both verdicts of ``report``.
+
+    :param exemptions: those that hold for the run (:func:`interop_model.exemptions.applicable_exemptions`).
+    :param selected: the capabilities the run selected; None judges the whole target.
+    :param outcomes: the report (same guideline and target) whose outcomes say whether an exemption
+        covers a test, when ``report`` holds the passed tests only (a test not passed is then "not
+        run" there, which would hide a failure); default: ``report`` itself.
+    """
+    evidence = outcomes if outcomes is not None else report
+    if (evidence.guideline, evidence.target) != (report.guideline, report.target):
+        raise ValueError("the outcomes must come from a report of the same guideline and target")
+    wanted = set(selected) if selected is not None else None
+    index = ExemptionIndex(exemptions)
+    exempted: list[ExemptedTest] = []
+    tcup_selected = tcup_whole = refstack_selected = True
+    not_selected: list[str] = []
+    for cap, seen in zip(report.capabilities, evidence.capabilities, strict=True):
+        chosen = wanted is None or cap.name in wanted
+        if cap.status is not Status.REQUIRED:
+            continue
+        if not chosen:
+            not_selected.append(cap.name)
+        complete = cap.defined
+        for test, observed in zip(cap.tests, seen.tests, strict=True):
+            if test.passed or test.flagged:
+                continue
+            exemption = index.find(test.name, test.idempotent_id)
+            if exemption is not None and exemption.covers(observed.outcome):
+                if chosen:
+                    exempted.append(ExemptedTest(capability=cap.name, test=test, exemption=exemption))
+                continue
+            complete = False
+        if chosen and any(not (t.passed_by_name or t.flagged) for t in cap.tests):
+            refstack_selected = False
+        tcup_whole = tcup_whole and complete
+        if chosen:
+            tcup_selected = tcup_selected and complete
+    return Verdicts(
+        tcup_compliant=tcup_selected,
+        refstack_compliant=report.refstack_compliant,
+        tcup_whole_target=tcup_whole,
+        refstack_selected=refstack_selected,
+        selected=tuple(sorted(wanted)) if wanted is not None else None,
+        not_selected=tuple(not_selected),
+        exempted=tuple(exempted),
+    )

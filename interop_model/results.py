@@ -51,6 +51,7 @@ class Provenance:
     auth_url_fingerprint: str | None = None  # stable cloud fingerprint (auth URL + region)
     region: str | None = None
     started_at: str | None = None  # ISO 8601, UTC
+    environments: tuple[str, ...] = ()  # test environments named with ``tcup run --environment``
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -154,6 +154,8 @@ def to_extended_document(run: RunReport) -> dict[str, Any]:
     p = run.provenance
     provenance: dict[str, Any] = {k: getattr(p, k) for k in _PROVENANCE_KEYS if getattr(p, k) is not None}
     provenance["plugins"] = [{"name": n, "version": v} for n, v in p.plugins]
+    if p.environments:  # only when named, so older readers still accept the document
+        provenance["environments"] = list(p.environments)
     doc: dict[str, Any] = {
         "schema": EXTENDED_SCHEMA,
         "cpid": run.cpid,
@@ -382,6 +384,11 @@ def _read_provenance(raw: object) -> tuple[Provenance, list[str]]:
                 problems.append("provenance.plugins: must be a list of {name, version}")
             else:
                 values["plugins"] = tuple((p["name"], p["version"]) for p in value)
+        elif key == "environments":
+            if not isinstance(value, list) or not all(isinstance(e, str) and e.strip() for e in value):
+                problems.append("provenance.environments: must be a list of names")
+            else:
+                values["environments"] = tuple(value)
         elif key in _PROVENANCE_KEYS:
             if value is not None and not isinstance(value, str):
                 problems.append(f"provenance.{key}: must be text")

@@ -32,7 +32,7 @@ fi
 [[ -f "$TOOLS/engine-up.sh" ]] || die "no engine-up.sh in $TOOLS (set TCUP_CONTAINER_TOOLS)"
 [[ -x "$PYTHON" ]] || die "$PYTHON not found: run scripts/bootstrap first, or set PYTHON"
 [[ $(id -u) == 0 ]] || die "run as root (the container engine scripts need it)"
-command -v docker-compose >/dev/null || die "docker-compose is not installed (apt-get install docker-compose)"
+command -v docker-compose >/dev/null || die "docker-compose is not installed (scripts/bootstrap installs it: scripts/apt-packages.txt)"
 
 WORK=$(mktemp -d /tmp/tcup-compose-e2e.XXXXXX)
 PROJECT=tcup-e2e-$$

@@ -7,6 +7,11 @@ read-only GETs, run in parallel, tell which API versions and features each servi
 * image: the versions, the import methods (``/v2/info/import``) and the disk and container
   formats the image schema allows (``/v2/schemas/image``);
 * object-store: Swift's ``/info`` (discoverability, container sync, versioning, ...);
+* compute: the microversion range (version document), the flavors, the availability zones;
+  the public images come from the image service;
+* network: the external networks, the networks of the user's project, the API extensions;
+* block-storage: the microversion range, the availability zones, the default volume type,
+  the API extensions;
 * any other service: its version document, when it answers.
 
 Nothing is created. The cpid follows refstack-client's rule: the catalog id of the
@@ -36,6 +41,7 @@ __all__ = ["CloudFacts", "ServiceInfo", "auth_fingerprint", "cpid_from_catalog",
 
 LOG = logging.getLogger(__name__)
 TIMEOUT = 20.0
+VOLUME_TYPES = ("block-storage", "volumev3", "volume")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -166,7 +172,7 @@ def discover_cloud(creds: CloudCredentials, *, timeout: float = TIMEOUT, probe: 
     services = {s["type"]: _service(s, region, creds.interface) for s in catalog if s.get("type")}
     notes: list[str] = []
     if probe:
-        services, notes = _probe_all(session, services, creds.auth_url, timeout)
+        services, notes = _probe_all(session, services, creds.auth_url, timeout, access.project_id or "")
     return CloudFacts(
         cpid=cpid,
         cpid_source=cpid_source,
@@ -213,7 +219,7 @@ def _service(entry: dict[str, Any], region: str | None, interface: str) -> Servi
 
 
 def _probe_all(
-    session: ks_session.Session, services: dict[str, ServiceInfo], auth_url: str, timeout: float
+    session: ks_session.Session, services: dict[str, ServiceInfo], auth_url: str, timeout: float, project_id: str
 ) -> tuple[dict[str, ServiceInfo], list[str]]:
     notes: list[str] = []
 
@@ -241,7 +247,8 @@ def _probe_all(
             root = info.url.split("/v1", 1)[0]
             swift = get(f"{root}/info")
             return _with(info, ("v1",), {"info": swift} if isinstance(swift, dict) else {})
-        versions = _versions(get(_root(info.url)))
+        root_doc = get(_root(info.url))
+        versions = _versions(root_doc)
         if info.type == "identity":
             root_versions = _versions(get(_root(auth_url)))
             versions = tuple(sorted(set(versions) | set(root_versions)))
@@ -271,12 +278,54 @@ def _probe_all(
                 },
             )
         if info.type == "compute":
-            flavors = get(f"{info.url.rstrip('/')}/flavors/detail")
-            return _with(info, versions, {"flavors": _flavors(flavors)})
+            base = info.url.rstrip("/")
+            flavors = get(f"{base}/flavors/detail")
+            zones = get(f"{base}/os-availability-zone")
+            return _with(
+                info,
+                versions,
+                {
+                    "flavors": _flavors(flavors),
+                    "microversions": _microversions(root_doc, "v2.1"),
+                    "availability_zones": _zones(zones),
+                },
+            )
         if info.type == "network":
-            nets = get(f"{info.url.rstrip('/')}/v2.0/networks?router:external=True")
+            base = info.url.rstrip("/")
+            nets = get(f"{base}/v2.0/networks?router:external=True")
             external = [n["id"] for n in (nets or {}).get("networks") or [] if isinstance(n, dict) and n.get("id")]
-            return _with(info, versions, {"external_networks": external})
+            own = get(f"{base}/v2.0/networks?project_id={project_id}")
+            extensions = get(f"{base}/v2.0/extensions")
+            return _with(
+                info,
+                versions,
+                {
+                    "external_networks": external,
+                    "project_networks": [
+                        str(n["name"])
+                        for n in (own or {}).get("networks") or []
+                        if isinstance(n, dict) and n.get("name") and not n.get("router:external")
+                    ],
+                    "extensions": _aliases(extensions),
+                },
+            )
+        if info.type in VOLUME_TYPES:
+            base = info.url.rstrip("/")
+            zones = get(f"{base}/os-availability-zone")
+            default_type = get(f"{base}/types/default")
+            extensions = get(f"{base}/extensions")
+            return _with(
+                info,
+                versions,
+                {
+                    "microversions": _microversions(root_doc, "v3.0"),
+                    "availability_zones": _zones(zones),
+                    "default_type": ((default_type or {}).get("volume_type") or {}).get("name")
+                    if isinstance(default_type, dict)
+                    else None,
+                    "extensions": _aliases(extensions),
+                },
+            )
         return _with(info, versions, {})
 
     with ThreadPoolExecutor(max_workers=6) as pool:
@@ -284,6 +333,33 @@ def _probe_all(
     for note in notes:
         LOG.info("discovery: %s", note)
     return {s.type: s for s in probed}, notes
+
+
+def _microversions(doc: Any, version_id: str) -> dict[str, str]:
+    """The ``min_version``/``version`` range of one entry of a version document ({} without one)."""
+    raw = doc.get("versions") if isinstance(doc, dict) else None
+    if isinstance(raw, dict):
+        raw = raw.get("values")
+    for entry in raw if isinstance(raw, list) else []:
+        if isinstance(entry, dict) and entry.get("id") == version_id and entry.get("version"):
+            return {"min": str(entry.get("min_version") or ""), "max": str(entry["version"])}
+    return {}
+
+
+def _zones(doc: Any) -> list[str]:
+    """Available zone names from a Nova or Cinder ``os-availability-zone`` document."""
+    zones = (doc or {}).get("availabilityZoneInfo") if isinstance(doc, dict) else None
+    return [
+        str(z["zoneName"])
+        for z in zones or []
+        if isinstance(z, dict) and z.get("zoneName") and (z.get("zoneState") or {}).get("available", True)
+    ]
+
+
+def _aliases(doc: Any) -> list[str]:
+    """Extension aliases from an ``extensions`` document."""
+    extensions = (doc or {}).get("extensions") if isinstance(doc, dict) else None
+    return sorted({str(e["alias"]) for e in extensions or [] if isinstance(e, dict) and e.get("alias")})
 
 
 def _public_images(doc: Any) -> list[dict[str, Any]]:

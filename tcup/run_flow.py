@@ -170,7 +170,7 @@ def run_interop(
     :param listener_factory: called with the number of tests; returns a context manager that is
         also a :class:`~tcup.subunit_reader.ResultListener` (the progress display).
     :param tempest_options: ``section.key`` -> value overrides for tempest.conf.
-    :param exemptions: tests this Tempest cannot run non-admin (default: tcup/data/exemptions.yaml);
+    :param exemptions: tests this Tempest cannot run non-admin (default: interop_model/data/exemptions.json);
         those of kind ``environment`` apply only for the named ``environments``.
     :raises TcupError: for anything that stops the run before Tempest starts.
     """
@@ -239,6 +239,7 @@ def run_interop(
                 auth_url_fingerprint=facts.fingerprint,
                 region=facts.region,
                 started_at=started_at,
+                environments=tuple(environments),
             ),
             selection=_run_selection(selection, resolutions),
         )

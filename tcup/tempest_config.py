@@ -28,7 +28,7 @@ from pathlib import Path
 import yaml
 
 from tcup.credentials import CloudCredentials, TestAccount
-from tcup.discovery import CloudFacts
+from tcup.discovery import VOLUME_TYPES, CloudFacts, ServiceInfo
 from tcup.errors import CredentialsError
 
 __all__ = [
@@ -106,12 +106,14 @@ def plan_accounts(primary: CloudCredentials, facts: CloudFacts, extra: Sequence[
             "and OS_PROJECT_NAME (ids alone are not enough)"
         )
     domain = primary.user_domain_name or "Default"
+    same = next((a for a in extra if a.key == (domain, project, primary.username)), None)
     first = TestAccount(
         username=primary.username,
         password=primary.password,
         project_name=project,
         domain_name=domain,
         roles=persona_roles(facts.roles) or ("member",),
+        extra=_account_resources(same, facts),
     )
     accounts = [first]
     for account in extra:
@@ -122,6 +124,29 @@ def plan_accounts(primary: CloudCredentials, facts: CloudFacts, extra: Sequence[
             continue
         accounts.append(account)
     return accounts
+
+
+def _account_resources(listed: TestAccount | None, facts: CloudFacts) -> dict[str, object]:
+    """The primary account's ``resources`` (its network): from the accounts file, else discovered.
+
+    Tempest boots each account's servers on the network its ``resources`` names; without one it
+    falls back to ``compute.fixed_network_name``, which needs admin to be useful.
+    """
+    if listed is not None and listed.extra:
+        return dict(listed.extra)
+    network = facts.service("network")
+    if network is None or facts.service("compute") is None:
+        return {}
+    own = network.facts.get("project_networks") or []
+    if len(own) == 1:
+        return {"resources": {"network": own[0]}}
+    LOG.warning(
+        "cannot tell which network the servers of %s should use (%d networks in its project); list it "
+        "as resources.network in an --accounts-file, or pass --tempest-option compute.fixed_network_name=NAME",
+        facts.project_name,
+        len(own),
+    )
+    return {}
 
 
 def count_members(accounts: Iterable[TestAccount]) -> int:
@@ -171,16 +196,32 @@ def tempest_settings(
             "reseller_admin_role": "ResellerAdmin",
         }
         conf["object-storage-feature-enabled"] = _swift_features(swift.facts.get("info"))
-    for section, service_type in (("compute", "compute"), ("network", "network"), ("volume", "block-storage")):
+    for section, service_type in (("compute", "compute"), ("network", "network")):
         if facts.service(service_type) is not None:
             conf.setdefault(section, {}).update({"region": region, "endpoint_type": f"{creds.interface}URL"})
-    refs = _compute_refs(facts)
-    if refs:
-        conf.setdefault("compute", {}).update(refs)
-    if facts.service("network") is not None:
-        external = facts.services["network"].facts.get("external_networks") or []
+    compute = facts.service("compute")
+    if compute is not None:
+        conf["compute"].update(_compute_refs(facts))
+        conf["compute"].update(_microversion_range(compute, "compute"))
+        conf["compute-feature-enabled"] = _compute_features()
+    network = facts.service("network")
+    if network is not None:
+        external = network.facts.get("external_networks") or []
         if len(external) == 1:
             conf["network"]["public_network_id"] = external[0]
+        extensions = network.facts.get("extensions") or []
+        if extensions:
+            conf["network-feature-enabled"] = {"api_extensions": ",".join(extensions)}
+    volume = next((facts.service(t) for t in VOLUME_TYPES if facts.service(t) is not None), None)
+    if volume is not None:
+        conf["volume"] = {
+            "region": region,
+            "endpoint_type": f"{creds.interface}URL",
+            "catalog_type": volume.type,
+            **_microversion_range(volume, "volume"),
+            **_volume_settings(volume),
+        }
+        conf["volume-feature-enabled"] = _volume_features(volume)
     # NOTE: enforce_scope makes Tempest use the project reader for GETs; the member works under old
     # and new policy defaults alike, so false is the setting that fails least on an unknown cloud.
     conf["enforce_scope"] = {
@@ -272,6 +313,62 @@ def _operator_role(roles: Sequence[str]) -> str:
     return "member" if "member" in roles or not roles else next((r for r in roles if r != "reader"), "member")
 
 
+def _microversion_range(service: ServiceInfo, section: str) -> dict[str, str]:
+    """``min_microversion``/``max_microversion`` from the service's version document.
+
+    Without them Tempest runs no microversioned test ("out of the configuration range").
+    """
+    found = service.facts.get("microversions") or {}
+    if not found.get("max"):
+        LOG.warning(
+            "the %s API announces no microversion range; microversioned tests will be skipped unless "
+            "you pass --tempest-option %s.min_microversion=X.Y --tempest-option %s.max_microversion=X.Y",
+            service.type,
+            section,
+            section,
+        )
+        return {}
+    return {"min_microversion": found.get("min") or found["max"], "max_microversion": found["max"]}
+
+
+def _compute_features() -> dict[str, str]:
+    """Compute features no API tells a non-admin user: the interop guideline's requirements.
+
+    NOTE: resize is off in Tempest's defaults, but the guideline requires the resize tests; a
+    cloud that cannot resize then fails them visibly instead of skipping them. Snapshots, console
+    output, pause, suspend, shelve and interface attach stay at Tempest's defaults (on).
+    """
+    return {"resize": "true"}
+
+
+def _volume_settings(volume: ServiceInfo) -> dict[str, str]:
+    settings: dict[str, str] = {}
+    zones = volume.facts.get("availability_zones") or []
+    if zones:
+        settings["availability_zone"] = str(zones[0])
+    else:
+        LOG.warning("no volume availability zone found; pass --tempest-option volume.availability_zone=NAME")
+    default_type = volume.facts.get("default_type")
+    if default_type:
+        settings["volume_type"] = str(default_type)
+    # NOTE: back-end names are admin-only (scheduler stats, type extra specs); only multi-back-end
+    # admin tests read them: --tempest-option volume.backend_names=NAME sets them.
+    return settings
+
+
+def _volume_features(volume: ServiceInfo) -> dict[str, str]:
+    features = {
+        "api_v3": "true",
+        # the backup service cannot be seen without admin; no interop test backs up a volume
+        # (--tempest-option volume-feature-enabled.backup=true turns the tests on)
+        "backup": "false",
+    }
+    extensions = volume.facts.get("extensions") or []
+    if extensions:
+        features["api_extensions"] = ",".join(extensions)
+    return features
+
+
 def _compute_refs(facts: CloudFacts) -> dict[str, str]:
     """An existing public image and the two smallest flavors, for compute tests (never uploaded)."""
     refs: dict[str, str] = {}
@@ -283,6 +380,11 @@ def _compute_refs(facts: CloudFacts) -> dict[str, str]:
     if flavors:
         refs["flavor_ref"] = str(flavors[0]["id"])
         refs["flavor_ref_alt"] = str(flavors[1 if len(flavors) > 1 else 0]["id"])
+    else:
+        LOG.warning(
+            "no flavor found for compute tests; pass --tempest-option compute.flavor_ref=ID "
+            "and --tempest-option compute.flavor_ref_alt=ID"
+        )
     images = sorted(
         image.facts.get("public_images") or [] if image else [],
         key=lambda i: (0 if "cirros" in str(i.get("name", "")).lower() else 1, i["size"]),

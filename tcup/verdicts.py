@@ -28,6 +28,7 @@ from enum import StrEnum
 from typing import Any
 
 from interop_model.compliance import ComplianceReport, TestVerdict
+from interop_model.exemptions import ExemptionIndex
 from interop_model.guidelines import Status
 from tcup.exemptions import Exemption
 from tcup.resolution import Match, Resolution
@@ -166,8 +167,7 @@ def judge_section(
     """
     wanted = set(selected) if selected is not None else None
     missing = _missing_notes(resolution)
-    by_name = {e.test: e for e in exemptions}
-    by_id = {str(e.idempotent_id): e for e in exemptions if e.idempotent_id}
+    index = ExemptionIndex(exemptions)
     rows: list[TestRow] = []
     caps: list[CapabilityRow] = []
     used: dict[str, Exemption] = {}
@@ -176,8 +176,7 @@ def judge_section(
             continue
         counts = dict.fromkeys((s.value for s in STATES), 0)
         for verdict in cap.tests:
-            uuid = str(verdict.idempotent_id) if verdict.idempotent_id else None
-            exemption = by_name.get(verdict.name) or (by_id.get(uuid) if uuid else None)
+            exemption = index.find(verdict.name, verdict.idempotent_id)
             row = _classify(cap.name, cap.status, verdict, exemption, missing.get((cap.name, verdict.name)))
             if row.exemption is not None:
                 used[row.exemption.test] = row.exemption

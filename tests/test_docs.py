@@ -134,4 +134,4 @@ def test_runner_report_exit_statuses_and_options_are_documented() -> None:
         known = {o for p in cli.commands[command].params for o in getattr(p, "opts", [])}
         for option in options:
             assert option in known and option in readme, f"tcup {command} {option}"
-    assert "Idempotency-Key" in readme and "tcup/data/exemptions.yaml" in readme
+    assert "Idempotency-Key" in readme and "interop_model/data/exemptions.json" in readme

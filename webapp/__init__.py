@@ -39,7 +39,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.after_request(_cors)
     cli.register(app)
     proxies = int(app.config["TRUSTED_PROXIES"])
-    if proxies > 0:  # links and logs then show the client's scheme, host and address, not the proxy's
+    if proxies > 0:  # the request then carries the client's scheme, host and address, not the proxy's
         from werkzeug.middleware.proxy_fix import ProxyFix
 
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)  # type: ignore[method-assign]

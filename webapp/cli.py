@@ -223,6 +223,10 @@ def serve_command(bind: str, workers: int, threads: int, timeout: int, access_lo
                 "post_worker_init": _freeze_heap,
                 "child_exit": _worker_exit,
             }
+            # NOTE: gunicorn 25.1+ opens a control socket at one path per user ($HOME/.gunicorn), which
+            # replicas on one host would share and a read-only root file system refuses; nothing here uses it
+            if "control_socket_disable" in self.cfg.settings:
+                options["control_socket_disable"] = True
             for key, value in options.items():
                 self.cfg.set(key, value)
 

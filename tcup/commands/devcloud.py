@@ -31,7 +31,8 @@ def _echo(message: str) -> None:
 
 @click.group("devcloud")
 def devcloud_group() -> None:
-    """A real OpenStack on 127.0.0.1 for trying tcup: Keystone, Glance, Swift and Placement.
+    """A real OpenStack on 127.0.0.1 for trying tcup: Keystone, Glance, Swift and Placement,
+    plus Nova, Neutron and Cinder with --services platform.
 
     The services come from PyPI into a cached virtualenv; all state lives in one directory.
     """
@@ -41,15 +42,23 @@ def devcloud_group() -> None:
 @_DIR_OPTION
 @click.option(
     "--port-base",
-    type=click.IntRange(1024, 65495),
+    type=click.IntRange(1024, 65476),
     default=None,
-    help="First of 40 loopback ports: keystone +0, glance +10, placement +20, swift +30..33 "
+    help="First of 60 loopback ports: keystone +0, glance +10, placement +20, swift +30..33, "
+    "nova +40, neutron +41, cinder +42, rabbitmq +50..52, mariadb +53 "
     "[default: 25000, or the base the state was created with].",
 )
-def up_command(directory: Path | None, port_base: int | None) -> None:
+@click.option(
+    "--services",
+    type=click.Choice(["storage", "platform"]),
+    default=None,
+    help="storage: Keystone, Glance, Placement, Swift; platform: those plus Nova, Neutron, Cinder, "
+    "RabbitMQ and MariaDB [default: storage, or what the state was created with].",
+)
+def up_command(directory: Path | None, port_base: int | None, services: str | None) -> None:
     """Install (once), configure and start the devcloud; do nothing if it is already running."""
     root = directory or default_dir()
-    result = start_devcloud(root=root, port_base=port_base, echo=_echo)
+    result = start_devcloud(root=root, port_base=port_base, services=services, echo=_echo)
     info = result.info
     if result.already_running:
         _echo(f"already running in {info['dir']}")

@@ -221,7 +221,7 @@ def _tempest_options(values: tuple[str, ...]) -> dict[str, str]:
     multiple=True,
     type=click.Path(exists=True, dir_okay=False),
     metavar="FILE",
-    help="Further exemptions (the format of tcup/data/exemptions.yaml), repeatable.",
+    help="Further exemptions, YAML or JSON (the format of interop_model/data/exemptions.json), repeatable.",
 )
 @click.option(
     "--environment",

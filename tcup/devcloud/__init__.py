@@ -3,7 +3,7 @@
 Keystone 30, Glance 33 (two file stores), Swift 2.38 (all in one) and Placement 16 from PyPI,
 in their own cached virtualenv (:mod:`tcup.devcloud.install`), served on loopback ports from a
 base (default 25000: keystone +0, glance +10, placement +20, swift proxy +30, swift account,
-container and object servers +31..+33), with all state under one directory
+container and object servers +31..+33; a block of 60), with all state under one directory
 (:mod:`tcup.devcloud.layout`). Against it, the interop 2020.06 identity, image and
 object-storage tests pass with non-admin pre-provisioned accounts.
 
@@ -18,6 +18,11 @@ interop 2020.06 tests (82 passed, 1 skipped) pass with non-admin accounts. Compa
 PostgreSQL of the bash reference: no Debian package or ``initdb``, no ``postgres`` user that must
 reach the state directory (pytest's temporary directories are private to root), about 100 MB
 less memory and a faster start.
+
+With ``services="platform"`` (``tcup devcloud up --services platform``) it also runs Nova 34,
+Neutron 29 and Cinder 29 with a private MariaDB and RabbitMQ (:mod:`tcup.devcloud.platform`,
+:mod:`tcup.devcloud.backing`), on ports base +40..+53: those services need a database server
+(Neutron's migrations are MySQL-only; Nova's and Cinder's daemons write concurrently).
 
 Public functions: :func:`start_devcloud`, :func:`stop_devcloud`, :func:`devcloud_status`.
 """

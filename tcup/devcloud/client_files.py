@@ -3,7 +3,8 @@
 * ``clouds.yaml``: clouds ``devcloud-admin``, ``devcloud`` (the non-admin member ``demo``) and
   ``devcloud-alt`` (``alt_demo``), for openstacksdk and the openstack CLI;
 * ``admin-openrc``, ``demo-openrc``: the same as ``OS_*`` variables, to ``source``;
-* ``accounts.yaml``: Tempest's pre-provisioned accounts, non-admin only;
+* ``accounts.yaml``: Tempest's pre-provisioned accounts, non-admin only; on a platform cloud each
+  lists its project's network and router under ``resources``;
 * ``devcloud.json``: ports, URLs, names and the paths of the files above; no passwords.
 
 Every file but ``devcloud.json`` holds a password and is written with mode 0600.
@@ -12,6 +13,7 @@ Every file but ``devcloud.json`` holds a password and is written with mode 0600.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,6 +21,7 @@ from typing import Any
 import yaml
 
 from tcup.devcloud.configs import REGION, CloudContext, write_private
+from tcup.devcloud.platform import ProjectNetwork
 from tcup.devcloud.provision import Account
 
 __all__ = ["CLOUD_NAMES", "ClientUser", "write_client_files"]
@@ -83,50 +86,89 @@ def _clouds(ctx: CloudContext) -> dict[str, Any]:
     return {"clouds": clouds}
 
 
-def _accounts(ctx: CloudContext, accounts: list[Account]) -> list[dict[str, Any]]:
-    return [
-        {
+def _accounts(
+    ctx: CloudContext, accounts: list[Account], networks: Mapping[str, ProjectNetwork]
+) -> list[dict[str, Any]]:
+    entries = []
+    for account in accounts:
+        entry: dict[str, Any] = {
             "username": account.username,
             "project_name": account.project,
             "password": ctx.secrets.user_password,
             "domain_name": "Default",
             "roles": list(account.listed_roles),
         }
-        for account in accounts
-    ]
+        network = networks.get(account.project)
+        if network is not None:  # Tempest boots this account's servers on its own network
+            entry["resources"] = {"network": network.network, "router": network.router}
+        entries.append(entry)
+    return entries
 
 
-def _info(ctx: CloudContext, accounts: list[Account], files: dict[str, str]) -> dict[str, Any]:
+def _info(
+    ctx: CloudContext,
+    accounts: list[Account],
+    files: dict[str, str],
+    networks: Mapping[str, ProjectNetwork],
+    resources: Mapping[str, Any],
+) -> dict[str, Any]:
+    urls = {
+        "identity": f"{ctx.keystone_url}/v3",
+        "image": ctx.glance_url,
+        "placement": ctx.placement_url,
+        "object_store": f"{ctx.swift_url}/v1/AUTH_%(project_id)s",
+        "swift": ctx.swift_url,
+    }
+    databases = {"keystone": "sqlite", "glance": "sqlite", "placement": "sqlite", "swift": "sqlite"}
+    if ctx.platform:
+        urls |= {"compute": f"{ctx.nova_url}/v2.1", "network": ctx.neutron_url, "block_storage": f"{ctx.cinder_url}/v3"}
+        databases |= {"nova": "mariadb", "neutron": "mariadb", "cinder": "mariadb"}
     return {
         "version": INFO_VERSION,
         "dir": str(ctx.layout.root),
         "host": "127.0.0.1",
         "region": REGION,
+        "services": ctx.services,
         "database": "sqlite",
+        "databases": databases,
         "port_base": ctx.ports.base,
-        "ports": ctx.ports.as_dict(),
-        "urls": {
-            "identity": f"{ctx.keystone_url}/v3",
-            "image": ctx.glance_url,
-            "placement": ctx.placement_url,
-            "object_store": f"{ctx.swift_url}/v1/AUTH_%(project_id)s",
-            "swift": ctx.swift_url,
-        },
+        "ports": ctx.ports.as_dict(ctx.services),
+        "urls": urls,
+        "resources": dict(resources),
         "domain": "Default",
         "clouds": {
             "admin": {"cloud": ADMIN.cloud, "username": ADMIN.username, "project": ADMIN.project},
             "member": {"cloud": MEMBER.cloud, "username": MEMBER.username, "project": MEMBER.project},
             "alt": {"cloud": ALT.cloud, "username": ALT.username, "project": ALT.project},
         },
-        "accounts": [{"username": a.username, "project": a.project, "roles": list(a.roles)} for a in accounts],
+        "accounts": [
+            {
+                "username": a.username,
+                "project": a.project,
+                "roles": list(a.roles),
+                **({"network": networks[a.project].network} if a.project in networks else {}),
+            }
+            for a in accounts
+        ],
         "files": files,
         "logs": str(ctx.layout.logs),
         "services_venv": str(ctx.venv),
     }
 
 
-def write_client_files(ctx: CloudContext, accounts: list[Account]) -> dict[str, Any]:
-    """Write the client files and ``devcloud.json``; return what devcloud.json holds."""
+def write_client_files(
+    ctx: CloudContext,
+    accounts: list[Account],
+    *,
+    networks: list[ProjectNetwork] | None = None,
+    resources: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Write the client files and ``devcloud.json``; return what devcloud.json holds.
+
+    :param networks: the test projects' networks (platform clouds), listed in accounts.yaml.
+    :param resources: the provisioned image, flavors, volume type and external network.
+    """
+    by_project = {network.project: network for network in networks or []}
     etc = ctx.layout.etc
     files = {
         "clouds_yaml": etc / "clouds.yaml",
@@ -137,8 +179,8 @@ def write_client_files(ctx: CloudContext, accounts: list[Account]) -> dict[str, 
     write_private(files["clouds_yaml"], yaml.safe_dump(_clouds(ctx), sort_keys=False))
     write_private(files["admin_openrc"], _openrc(ctx, ADMIN))
     write_private(files["demo_openrc"], _openrc(ctx, MEMBER))
-    write_private(files["accounts_yaml"], yaml.safe_dump(_accounts(ctx, accounts), sort_keys=False))
-    info = _info(ctx, accounts, {name: str(path) for name, path in files.items()})
+    write_private(files["accounts_yaml"], yaml.safe_dump(_accounts(ctx, accounts, by_project), sort_keys=False))
+    info = _info(ctx, accounts, {name: str(path) for name, path in files.items()}, by_project, resources or {})
     info_file: Path = ctx.layout.info_file
     info_file.write_text(json.dumps(info, indent=2) + "\n")
     return info

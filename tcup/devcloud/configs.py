@@ -12,7 +12,7 @@ import json
 import os
 import secrets
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 from tcup.devcloud.layout import HOST, Layout, Ports
@@ -42,18 +42,24 @@ class Secrets:
     swift_hash_prefix: str
     swift_hash_suffix: str
     sync_realm_key: str
+    database_password: str  # MariaDB user of Nova, Neutron and Cinder (platform only)
+    rabbitmq_password: str
+    metadata_secret: str  # shared by Nova and Neutron
 
     def __repr__(self) -> str:
         return "Secrets(***)"
 
     @classmethod
     def load_or_create(cls, path: Path) -> Secrets:
-        """Read the secrets kept in ``path``, or create new ones there (mode 0600)."""
-        if path.is_file():
-            return cls(**json.loads(path.read_text()))
-        fresh = cls(**{name: secrets.token_urlsafe(18) for name in cls.__dataclass_fields__})
-        write_private(path, json.dumps(asdict(fresh), indent=1) + "\n")
-        return fresh
+        """Read the secrets kept in ``path``, or create new ones there (mode 0600).
+
+        Secrets that an older state lacks are created and added to the file.
+        """
+        kept = json.loads(path.read_text()) if path.is_file() else {}
+        values = {name: kept.get(name) or secrets.token_urlsafe(18) for name in cls.__dataclass_fields__}
+        if values != kept:
+            write_private(path, json.dumps(values, indent=1) + "\n")
+        return cls(**values)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -63,6 +69,11 @@ class CloudPaths:
     layout: Layout
     ports: Ports
     venv: Path  # the services virtualenv
+    services: str = "storage"  # "storage" or "platform" (see tcup.devcloud.layout.SERVICE_SETS)
+
+    @property
+    def platform(self) -> bool:
+        return self.services == "platform"
 
     @property
     def keystone_url(self) -> str:
@@ -82,6 +93,18 @@ class CloudPaths:
 
     def database_url(self, service: str) -> str:
         return f"sqlite:///{self.layout.service_dir(service) / (service + '.db')}"
+
+    @property
+    def nova_url(self) -> str:
+        return f"http://{HOST}:{self.ports.nova}"
+
+    @property
+    def neutron_url(self) -> str:
+        return f"http://{HOST}:{self.ports.neutron}"
+
+    @property
+    def cinder_url(self) -> str:
+        return f"http://{HOST}:{self.ports.cinder}"
 
     def app_log(self, service: str) -> str:
         return str(self.layout.logs / f"{service}-app.log")
@@ -143,6 +166,7 @@ def write_keystone_conf(ctx: CloudContext) -> Path:
         # answer with the role list from before the grant
         "token": {"provider": "fernet", "caching": False},
         "fernet_tokens": {"key_repository": str(home / "fernet-keys")},
+        "fernet_receipts": {"key_repository": str(home / "fernet-keys")},
         "credential": {"key_repository": str(home / "credential-keys")},
         # an in-process cache saves ~200 SQL queries per request; it stays coherent because
         # Keystone runs as one single-threaded worker

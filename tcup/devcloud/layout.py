@@ -6,6 +6,8 @@ Everything a devcloud owns lives under one directory::
     DIR/logs/    one log per process (<name>.log) plus the services' own (<service>-app.log)
     DIR/run/     one JSON record per started process (pid, start time)
     DIR/state/   configuration, SQLite databases, fernet keys, Swift rings and objects;
+                 with the platform services also MariaDB's datadir (state/mariadb), RabbitMQ's
+                 (state/rabbitmq) and Nova's, Neutron's and Cinder's files;
                  state/python/ holds the helper modules copied from tcup/devcloud/data/
 """
 
@@ -15,10 +17,14 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["DEFAULT_PORT_BASE", "HOST", "Layout", "Ports", "default_dir"]
+__all__ = ["DEFAULT_PORT_BASE", "HOST", "PORT_BLOCK", "SERVICE_SETS", "Layout", "Ports", "default_dir"]
 
 HOST = "127.0.0.1"
 DEFAULT_PORT_BASE = 25000
+PORT_BLOCK = 60  # ports base .. base + 59 belong to one devcloud
+# "storage": Keystone, Glance, Placement, Swift; "platform": those plus Nova, Neutron, Cinder,
+# RabbitMQ and MariaDB
+SERVICE_SETS = ("storage", "platform")
 ENV_DIR = "TCUP_DEVCLOUD_DIR"
 
 
@@ -33,13 +39,13 @@ def default_dir() -> Path:
 
 @dataclass(frozen=True, slots=True)
 class Ports:
-    """The loopback ports of one devcloud, all within ``base`` .. ``base + 39``."""
+    """The loopback ports of one devcloud, all within ``base`` .. ``base + 59``."""
 
     base: int = DEFAULT_PORT_BASE
 
     def __post_init__(self) -> None:
-        if not 1024 <= self.base <= 65535 - 40:
-            raise ValueError(f"port base {self.base} is outside 1024..65495")
+        if not 1024 <= self.base <= 65536 - PORT_BLOCK:
+            raise ValueError(f"port base {self.base} is outside 1024..{65536 - PORT_BLOCK}")
 
     @property
     def keystone(self) -> int:
@@ -69,9 +75,39 @@ class Ports:
     def swift_object(self) -> int:
         return self.base + 33
 
-    def as_dict(self) -> dict[str, int]:
-        """Return every port by service name."""
-        return {
+    @property
+    def nova(self) -> int:
+        return self.base + 40
+
+    @property
+    def neutron(self) -> int:
+        return self.base + 41
+
+    @property
+    def cinder(self) -> int:
+        return self.base + 42
+
+    @property
+    def rabbitmq(self) -> int:
+        return self.base + 50
+
+    @property
+    def epmd(self) -> int:
+        """Erlang's port mapper, private to this devcloud's RabbitMQ."""
+        return self.base + 51
+
+    @property
+    def rabbitmq_dist(self) -> int:
+        """RabbitMQ's Erlang distribution port (rabbitmqctl talks to the node there)."""
+        return self.base + 52
+
+    @property
+    def mariadb(self) -> int:
+        return self.base + 53
+
+    def as_dict(self, services: str = "storage") -> dict[str, int]:
+        """Return the ports ``services`` ("storage" or "platform") use, by service name."""
+        ports = {
             "keystone": self.keystone,
             "glance": self.glance,
             "placement": self.placement,
@@ -80,6 +116,17 @@ class Ports:
             "swift_container": self.swift_container,
             "swift_object": self.swift_object,
         }
+        if services == "platform":
+            ports |= {
+                "nova": self.nova,
+                "neutron": self.neutron,
+                "cinder": self.cinder,
+                "rabbitmq": self.rabbitmq,
+                "epmd": self.epmd,
+                "rabbitmq_dist": self.rabbitmq_dist,
+                "mariadb": self.mariadb,
+            }
+        return ports
 
 
 @dataclass(frozen=True, slots=True)

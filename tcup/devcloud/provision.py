@@ -172,9 +172,11 @@ def provision_keystone(
     user_password: str,
     endpoints: Iterable[ServiceEndpoint],
     accounts: Iterable[Account],
-) -> None:
+    service_users: Iterable[str] = SERVICE_USERS,
+) -> dict[str, str]:
     """Create the roles, service users, catalog entries and test accounts that are missing.
 
+    :returns: every project's id by name.
     :raises DevcloudError: when Keystone refuses a request.
     """
     roles = admin.ids_by_name("roles")
@@ -190,7 +192,7 @@ def provision_keystone(
     service_project = admin.ensure(
         "projects", projects, "service", {"domain_id": "default", "description": "devcloud services"}
     )
-    for name in SERVICE_USERS:
+    for name in service_users:
         user_id = ensure_user(name, service_password, service_project)
         for role in ("admin", "service"):
             admin.grant(service_project, user_id, roles[role])
@@ -203,3 +205,4 @@ def provision_keystone(
         user_id = ensure_user(account.username, user_password, project_id)
         for role in account.roles:
             admin.grant(project_id, user_id, roles[role])
+    return projects

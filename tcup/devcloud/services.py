@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import base64
 import os
+import socket
 import sqlite3
 import subprocess
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
 from dataclasses import dataclass, field
@@ -30,13 +31,23 @@ from tcup.devcloud.layout import HOST
 from tcup.devcloud.processes import ProcessRecord
 from tcup.errors import DevcloudError
 
-__all__ = ["Service", "answers", "prepare_state", "service_plan", "tail", "wait_healthy"]
+__all__ = [
+    "UWSGI_OPTIONS",
+    "Service",
+    "accepts",
+    "answers",
+    "prepare_state",
+    "run_steps",
+    "service_plan",
+    "tail",
+    "wait_healthy",
+]
 
 # shared by every uwsgi-served API. "Connection: close" because keystoneauth otherwise reuses
 # connections uwsgi has closed (random ConnectionResetError); one process with one thread each
 # because SQLite allows one writer and Keystone's in-memory cache must stay coherent.
 # fmt: off
-_UWSGI_OPTIONS = (
+UWSGI_OPTIONS = (
     "--module", "tcup_wsgi:application",  # loads $TCUP_WSGI_APP; see tcup/devcloud/data/tcup_wsgi.py
     "--master", "--die-on-term", "--need-app", "--lazy-apps", "--enable-threads",
     "--processes", "1", "--threads", "1",
@@ -56,13 +67,29 @@ class Service:
     env: dict[str, str] = field(default_factory=dict)
     port: int | None = None
     health_url: str | None = None  # answers with HTTP < 500 once ready
+    health_tcp: int | None = None  # without a health URL: accepts TCP connections once ready
     stop_signal: str = "TERM"
+
+    def is_healthy(self) -> bool | None:
+        """Tell whether the service answers; None when it has no way to tell (a daemon)."""
+        if self.health_url is not None:
+            return answers(self.health_url)
+        if self.health_tcp is not None:
+            return accepts(self.health_tcp)
+        return None
+
+
+# Glance reads chunked uploads (glanceclient's, as Nova's snapshots and Cinder's volume uploads
+# send them) with uwsgi's chunked reader, which refuses any chunk of 1 MB or more by default: that
+# answered HTTP 500 to a 1 MiB snapshot. 64 MiB is a bound on one chunk, not a buffer.
+_GLANCE_OPTIONS = ("--chunked-input-limit", str(64 * 1024 * 1024), "--socket-timeout", "60")
 
 
 def _uwsgi(ctx: CloudPaths, name: str, port: int, app: str, health_url: str) -> Service:
+    extra = _GLANCE_OPTIONS if name == "glance" else ()
     return Service(
         name=name,
-        argv=[str(ctx.venv / "bin" / "uwsgi"), "--http-socket", f"{HOST}:{port}", *_UWSGI_OPTIONS],
+        argv=[str(ctx.venv / "bin" / "uwsgi"), "--http-socket", f"{HOST}:{port}", *UWSGI_OPTIONS, *extra],
         # each service reads <name>.conf (glance: glance-api.conf) from this directory
         env={
             f"OS_{name.upper()}_CONFIG_DIR": str(ctx.layout.service_dir(name)),
@@ -107,9 +134,15 @@ def tail(path: Path | str, lines: int = 12) -> str:
     return "\n".join("    " + line for line in text[-lines:])
 
 
-def _run_steps(ctx: CloudContext, log_name: str, steps: Sequence[Sequence[str]]) -> None:
+def run_steps(
+    ctx: CloudContext, log_name: str, steps: Sequence[Sequence[str]], extra_env: Mapping[str, str] | None = None
+) -> None:
+    """Run one-shot commands in order, output appended to ``logs/<log_name>.log``.
+
+    :raises DevcloudError: when one fails, with the end of its log.
+    """
     log_file = ctx.layout.logs / f"{log_name}.log"
-    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    env = {**os.environ, "PYTHONWARNINGS": "ignore", **(extra_env or {})}
     if log_name == "keystone-manage":  # bootstrap reads the admin password from here
         env["OS_BOOTSTRAP_PASSWORD"] = ctx.secrets.admin_password
     with open(log_file, "ab") as log:
@@ -204,13 +237,22 @@ def prepare_state(ctx: CloudContext, *, fresh: bool) -> None:
     if fresh or not (ctx.layout.service_dir("swift") / "object.ring.gz").is_file():
         steps["swift"] = [swift.rings_command(ctx)]
     with ThreadPoolExecutor(max_workers=max(len(steps), 1)) as pool:
-        futures = [pool.submit(_run_steps, ctx, f"{name}-manage", commands) for name, commands in steps.items()]
+        futures = [pool.submit(run_steps, ctx, f"{name}-manage", commands) for name, commands in steps.items()]
         for future in futures:
             future.result()
     for service in confs:
         _use_wal(ctx.layout.service_dir(service) / f"{service}.db")
         if service in steps:
             (ctx.layout.service_dir(service) / "synced-with").write_text(str(ctx.venv))
+
+
+def accepts(port: int) -> bool:
+    """Tell whether something accepts TCP connections on the loopback ``port``."""
+    try:
+        with socket.create_connection((HOST, port), timeout=2):
+            return True
+    except OSError:
+        return False
 
 
 def answers(url: str) -> bool:
@@ -235,12 +277,13 @@ def wait_healthy(pending: list[tuple[Service, ProcessRecord]], *, timeout: float
                     f"{service.name} exited while starting; read {record.log_file} "
                     f"(and {service.name}-app.log beside it):\n{tail(record.log_file)}"
                 )
-            if service.health_url is None or answers(service.health_url):
+            if service.is_healthy() is not False:
                 waiting.remove((service, record))
         if waiting and time.monotonic() > deadline:
             service, record = waiting[0]
+            where = service.health_url or f"port {service.health_tcp}"
             raise DevcloudError(
-                f"{service.name} did not answer {service.health_url} within {timeout:.0f} s; "
+                f"{service.name} did not answer {where} within {timeout:.0f} s; "
                 f"read {record.log_file}:\n{tail(record.log_file)}"
             )
         if waiting:

@@ -60,6 +60,7 @@ def runs(draw: st.DrawFn) -> RunReport:
             guideline=st.none() | st.just("2020.06"),
             target=st.none() | st.sampled_from(["platform", "object"]),
             region=st.none() | texts,
+            environments=st.lists(st.sampled_from(["devcloud", "lab"]), max_size=2).map(tuple),
         )
     )
     return RunReport(

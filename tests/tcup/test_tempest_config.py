@@ -194,3 +194,88 @@ def test_written_files(tmp_path: Path) -> None:
     parser.read_string(text)
     assert parser["auth"]["test_accounts_file"] == str(files.accounts)
     assert parser["oslo_concurrency"]["lock_path"] == str(files.lock_dir)
+
+
+def _platform_facts() -> CloudFacts:
+    facts = _facts()
+    services = dict(facts.services)
+    services["compute"] = ServiceInfo(
+        type="compute",
+        name="nova",
+        id="c",
+        url="https://n.example/v2.1",
+        versions=("v2.0", "v2.1"),
+        facts={
+            "flavors": [{"id": "tiny", "ram": 128, "disk": 1}],
+            "microversions": {"min": "2.1", "max": "2.104"},
+        },
+    )
+    services["network"] = ServiceInfo(
+        type="network",
+        name="neutron",
+        id="n",
+        url="https://q.example",
+        facts={"external_networks": ["ext-1"], "project_networks": ["demo-net"], "extensions": ["router", "trunk"]},
+    )
+    services["block-storage"] = ServiceInfo(
+        type="block-storage",
+        name="cinder",
+        id="v",
+        url="https://v.example/v3/p",
+        facts={
+            "microversions": {"min": "3.0", "max": "3.71"},
+            "availability_zones": ["az-1"],
+            "default_type": "gold",
+            "extensions": ["os-volume-actions"],
+        },
+    )
+    return CloudFacts(**{**{f: getattr(facts, f) for f in facts.__dataclass_fields__}, "services": services})
+
+
+def test_platform_settings_come_from_discovery(tmp_path: Path) -> None:
+    conf = _settings(_platform_facts(), tmp_path)
+    assert (conf["compute"]["min_microversion"], conf["compute"]["max_microversion"]) == ("2.1", "2.104")
+    assert conf["compute-feature-enabled"]["resize"] == "true"
+    assert conf["network"]["public_network_id"] == "ext-1"
+    assert conf["network-feature-enabled"]["api_extensions"] == "router,trunk"
+    volume = conf["volume"]
+    assert (volume["min_microversion"], volume["max_microversion"]) == ("3.0", "3.71")
+    assert volume["catalog_type"] == "block-storage"
+    assert volume["availability_zone"] == "az-1" and volume["volume_type"] == "gold"
+    assert conf["volume-feature-enabled"]["api_extensions"] == "os-volume-actions"
+    assert conf["volume-feature-enabled"]["backup"] == "false"
+    assert conf["service_available"]["cinder"] == "true"
+
+
+def test_undiscoverable_values_name_their_tempest_option(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    facts = _platform_facts()
+    services = dict(facts.services)
+    services["compute"] = ServiceInfo(type="compute", name="nova", id="c", url="https://n.example/v2.1")
+    services["block-storage"] = ServiceInfo(type="block-storage", name="cinder", id="v", url="https://v.example/v3")
+    facts = CloudFacts(**{**{f: getattr(facts, f) for f in facts.__dataclass_fields__}, "services": services})
+    with caplog.at_level("WARNING"):
+        conf = _settings(facts, tmp_path)
+    assert "min_microversion" not in conf["compute"] and "availability_zone" not in conf["volume"]
+    text = caplog.text
+    for option in (
+        "compute.min_microversion",
+        "compute.flavor_ref",
+        "compute.image_ref",
+        "volume.min_microversion",
+        "volume.availability_zone",
+    ):
+        assert f"--tempest-option {option}" in text
+
+
+def test_the_primary_account_keeps_its_network() -> None:
+    listed = TestAccount(
+        username="demo",
+        password=Secret(PASSWORD),
+        project_name="demo",
+        roles=("member",),
+        extra={"resources": {"network": "listed-net", "router": "r"}},
+    )
+    (primary,) = plan_accounts(CREDS, _platform_facts(), [listed])
+    assert primary.to_yaml_dict()["resources"] == {"network": "listed-net", "router": "r"}
+    (primary,) = plan_accounts(CREDS, _platform_facts())  # not listed: its project's only network
+    assert primary.to_yaml_dict()["resources"] == {"network": "demo-net"}

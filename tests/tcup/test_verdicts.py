@@ -166,3 +166,22 @@ def test_bad_exemption_files_are_refused(text: str) -> None:
 def test_account_needs(reason: str, need: str | None) -> None:
     found = account_need(reason)
     assert (found is None) if need is None else (found is not None and found.startswith(need))
+
+
+@pytest.mark.parametrize(
+    "outcomes",
+    [
+        {MARKER: ("skip", "Skipped because of bug#2147232.")},
+        {MARKER: ("fail", "Traceback:\nAssertionError")},
+        {MARKER: ("absent", None)},
+        {},
+    ],
+)
+def test_the_service_reaches_the_same_verdict(interop_dir: Path, tmp_path: Path, outcomes) -> None:
+    """The shared model's verdict (what the service shows) is the runner's."""
+    from interop_model.compliance import judge_verdicts
+
+    _, _, report, _, verdict = _judge(interop_dir, tmp_path, outcomes, drop=set())
+    shared = judge_verdicts(report, applicable_exemptions(load_exemptions(), "47.0.0"))
+    assert shared.tcup_compliant == verdict.tcup_compliant and shared.refstack_compliant == verdict.refstack_compliant
+    assert [e.test for e in shared.exemptions_used] == [e.test for e in verdict.exemptions_used]

@@ -186,6 +186,7 @@ def test_serve_sums_the_metrics_of_every_gunicorn_worker(gunicorn: tuple[str, Pa
     pids = {line["pid"] for line in mine}
     assert len(pids) >= 2, "the requests were all answered by one worker: the sum proves nothing"
     assert "(metrics in /tmp/tcup-metrics-" in log.read_text()
+    assert "[ERROR]" not in log.read_text() and "Traceback" not in log.read_text()
 
 
 def test_a_command_with_a_missing_metrics_folder_still_works(tmp_path: Path) -> None:

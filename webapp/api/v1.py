@@ -18,6 +18,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from interop_model import InvalidRunDocument, UnknownTarget, evaluate
 from interop_model.wire import V1Upload, read_v1_upload
 from webapp import signatures
+from webapp import verdicts as judging
 from webapp.access import FOUNDATION, OWNER, USER, privileged, require_role, role_for, visible_meta
 from webapp.api import registry
 from webapp.api.requests import (
@@ -338,28 +339,47 @@ def show_compliance(run_id: str) -> Response:
     """
     run, test_ids = find_run_with_tests(run_id)
     role = require_role(current_caller(), run, USER)
-    target = request.args.get("target") or run.meta.get("target") or "platform"
-    version = request.args.get("guideline") or run.meta.get("guideline") or catalog.newest_core_guideline(session())
+    recorded = store.selection_of(session(), run)
+    target = request.args.get("target") or run.meta.get("target") or (recorded.target if recorded else "") or "platform"
+    version = (
+        request.args.get("guideline")
+        or run.meta.get("guideline")
+        or (recorded.guideline if recorded else None)
+        or catalog.newest_core_guideline(session())
+    )
     if not version:
         raise ApiError(404, "No guideline is available: import some with tcup-server import-guidelines")
     loaded = catalog.resolve_guideline(session(), version, target)
     if loaded is None:
         raise ApiError(404, f"Guideline {version} not found")
-    if privileged(role) and run.has_extended:
-        report = store.full_report(session(), run)
-    else:
-        report = store.report_of(session(), run, test_ids)
+    full = privileged(role) and run.has_extended
+    report = store.full_report(session(), run) if full else store.report_of(session(), run, test_ids)
     try:
         compliance = evaluate(loaded.guideline, target, report)
     except UnknownTarget as exc:
         raise ApiError(400, f"Invalid target: {target}", [str(exc)]) from None
-    answer = {
+    selection, subset = judging.run_subset(session(), run, loaded, target)
+    judged = judging.run_verdicts(session(), run, report, compliance, loaded, subset=subset, full_evidence=full)
+    answer: dict[str, Any] = {
         "test_id": run.id,
         "guideline_file": loaded.file,
         "user_role": role,
-        "evidence": "extended" if privileged(role) and run.has_extended else "passed-only",
+        "evidence": "extended" if full else "passed-only",
     }
     answer.update(compliance.to_dict())
+    answer.update(judged.to_dict())  # new fields only: RefStack's ones above are unchanged
+    answer["selection"] = (
+        {
+            "guideline": selection.guideline,
+            "target": selection.target,
+            "statuses": list(selection.statuses),
+            "capability_globs": list(selection.capability_globs),
+            "selected": len(subset.chosen),
+            "of": subset.eligible,
+        }
+        if selection is not None and subset is not None
+        else None
+    )
     return jsonify(answer)
 
 

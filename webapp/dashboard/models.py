@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from fnmatch import fnmatchcase
 from typing import Any
 
-from interop_model import ComplianceReport, Provenance, RunReport, Status, evaluate
+from interop_model import ComplianceReport, Provenance, RunReport, Status, Verdicts, evaluate
+from interop_model.exemptions import Exemption
 from webapp.store import Session
 from webapp.store import runs as store
 from webapp.store.accounts import Caller
@@ -109,6 +109,7 @@ class TestRow:
     flag_reason: str | None
     matched_as: str | None
     reason: str | None
+    exemption: Exemption | None = None  # covers this test in tcup's verdict (never a pass)
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +122,7 @@ class CapabilityRow:
     state: str  # one of CAPABILITY_STATES
     counts: dict[str, int]
     tests: tuple[TestRow, ...]
+    exempted: int = 0  # tests an exemption covers in tcup's verdict
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +135,7 @@ class ComplianceView:
     capabilities: list[CapabilityRow]
     required_states: dict[str, int]  # required capabilities by state
     evidence: str  # "extended" (every outcome) or "passed-only"
+    verdicts: Verdicts | None = None  # both verdicts (tcup's honours exemptions and the run's selection)
 
 
 def capability_state(tests: Sequence[TestRow], defined: bool) -> str:
@@ -148,11 +151,21 @@ def capability_state(tests: Sequence[TestRow], defined: bool) -> str:
 
 
 def run_compliance(
-    report: RunReport, loaded: LoadedGuideline, target: str, *, role: str | None, extended: bool
+    report: RunReport,
+    loaded: LoadedGuideline,
+    target: str,
+    *,
+    role: str | None,
+    extended: bool,
+    result: ComplianceReport | None = None,
+    judged: Verdicts | None = None,
 ) -> ComplianceView:
-    """Judge ``report`` with :func:`interop_model.evaluate` (raises UnknownTarget)."""
-    result: ComplianceReport = evaluate(loaded.guideline, target, report)
+    """Judge ``report`` with :func:`interop_model.evaluate` (raises UnknownTarget), unless
+    ``result`` already is; ``judged``: both verdicts, whose exemptions mark their tests."""
+    if result is None:
+        result = evaluate(loaded.guideline, target, report)
     show_reasons = privileged(role)
+    exempted = {(e.capability, e.test.name): e.exemption for e in judged.exempted} if judged else {}
     rows: list[CapabilityRow] = []
     for cap in result.capabilities:
         tests = tuple(
@@ -163,6 +176,7 @@ def run_compliance(
                 flag_reason=t.flag_reason,
                 matched_as=t.matched_as,
                 reason=t.reason if show_reasons else None,
+                exemption=exempted.get((cap.name, t.name)),
             )
             for t in cap.tests
         )
@@ -177,6 +191,7 @@ def run_compliance(
                 state=capability_state(tests, cap.defined),
                 counts=counts,
                 tests=tests,
+                exempted=sum(1 for t in tests if t.exemption is not None),
             )
         )
     # The API's numbers, from to_dict(); only its distinct-test counts read the capabilities,
@@ -197,27 +212,8 @@ def run_compliance(
         capabilities=rows,
         required_states=states,
         evidence="extended" if show_reasons and extended else "passed-only",
+        verdicts=judged,
     )
-
-
-def selected_subset(
-    selection: store.StoredSelection | None, selected_from: LoadedGuideline | None, loaded: LoadedGuideline, target: str
-) -> tuple[int, int] | None:
-    """(N, M) when the run selected N of the M capabilities (of its chosen statuses) of the
-    guideline and target shown, as ``selected_from`` (its own guideline) names them; else None:
-    no selection recorded, the whole target selected, or another guideline or target shown."""
-    if selection is None or selected_from is None or selected_from.file != loaded.file or selection.target != target:
-        return None
-    statuses = set(selection.statuses)
-    eligible = [n for n, s in loaded.guideline.target_statuses(target).items() if s.value in statuses]
-    if selection.capabilities:
-        ran = set(selection.capabilities)
-        chosen = [n for n in eligible if n in ran]
-    elif selection.capability_globs:
-        chosen = [n for n in eligible if any(fnmatchcase(n, g) for g in selection.capability_globs)]
-    else:
-        return None
-    return (len(chosen), len(eligible)) if len(chosen) < len(eligible) else None
 
 
 def provenance_of(report: RunReport, role: str | None) -> Provenance | None:
@@ -283,5 +279,4 @@ __all__ = [
     "provenance_of",
     "run_compliance",
     "run_row",
-    "selected_subset",
 ]

@@ -7,7 +7,9 @@ from datetime import datetime, time
 
 from flask import Response, current_app, render_template, request
 
+from interop_model import evaluate
 from interop_model.wire import to_v1_document
+from webapp import verdicts as judging
 from webapp.access import OWNER, privileged
 from webapp.api import registry
 from webapp.dashboard import charts, models
@@ -94,11 +96,16 @@ def show_run(run_id: str) -> str:
     subset = None
     if loaded is not None and selection is not None:
         selected_from = catalog.resolve_guideline(session(), selection.guideline, selection.target)
-        subset = models.selected_subset(selection, selected_from, loaded, target)
+        subset = judging.selected_subset(selection, selected_from, loaded, target)
     report, extras = store.run_report(session(), record, role, loaded.guideline if loaded else None)
     compliance = bar = None
     if loaded is not None:
-        compliance = models.run_compliance(report, loaded, target, role=role, extended=record.has_extended)
+        result = evaluate(loaded.guideline, target, report)
+        full = privileged(role) and record.has_extended
+        judged = judging.run_verdicts(session(), record, report, result, loaded, subset=subset, full_evidence=full)
+        compliance = models.run_compliance(
+            report, loaded, target, role=role, extended=record.has_extended, result=result, judged=judged
+        )
         bar = charts.summary_bar(
             [(s, compliance.required_states[s]) for s in charts.STATES], label="required capabilities by state"
         )

@@ -1,0 +1,129 @@
+"""The whole OpenStack Powered Platform target against the platform devcloud, non-admin.
+
+``tcup devcloud up --services platform`` (real Nova, Neutron and Cinder, with MariaDB and
+RabbitMQ) once per session; then ``tcup run --guideline 2020.06 --target platform`` with the
+member ``demo`` and the devcloud's accounts file (no admin credentials anywhere). Every required
+test of the 78 capabilities must run, and every one must pass except the environment exceptions
+below, each skipped with its reason. Seen here: 273 tests in about 6 minutes on 2 shared cores.
+
+Needs Debian's rabbitmq-server, mariadb-server and qemu-utils (scripts/apt-packages.txt).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from interop_model.wire import loads_extended
+from tcup.devcloud import devcloud_status
+from tests.cloud_fixtures import DevcloudHandle
+
+pytestmark = pytest.mark.cloud
+
+# The required tests this cloud cannot pass, with a piece of the reason Tempest gives (a skip).
+EXCEPTIONS = {
+    # the fake hypervisor runs no guest to SSH into (instance validation)
+    "tempest.api.compute.servers.test_create_server.ServersTestJSON.test_host_name_is_same_as_server_name": (
+        "validation"
+    ),
+    "tempest.api.compute.servers.test_create_server.ServersTestJSON.test_verify_created_server_vcpus": "validation",
+    # the pinned Tempest skips it itself, on any cloud
+    "tempest.api.object_storage.test_account_services.AccountTest.test_list_containers_with_marker": "bug",
+}
+# NOTE: a runner defect, not the cloud's: the cached test index holds this test as
+# "...[id-52e9045a-...,slow]" (its "slow" tag depends on [validation] run_validation), the run's
+# Tempest as "...[id-52e9045a-...]", so it is never selected. Remove it from here once fixed.
+NOT_SELECTED_BY_THE_RUNNER = {
+    "tempest.api.compute.volumes.test_attach_volume.AttachVolumeTestJSON.test_attach_detach_volume",
+}
+CAPABILITIES = 78
+
+
+@pytest.fixture(scope="module")
+def platform_run(
+    platform_devcloud: DevcloudHandle, interop_dir: Path, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[subprocess.CompletedProcess[str], Path]:
+    output = tmp_path_factory.mktemp("platform-run")
+    argv = [
+        sys.executable,
+        "-m",
+        "tcup",
+        "run",
+        "--os-client-config-file",
+        str(platform_devcloud.clouds_yaml),
+        "--os-cloud",
+        "devcloud",
+        "--accounts-file",
+        str(platform_devcloud.accounts_yaml),
+        "--guideline",
+        "2020.06",
+        "--guidelines-dir",
+        str(interop_dir),
+        "--target",
+        "platform",
+        # NOTE: one class per worker at a time: Tempest keeps the request microversion in a
+        # module global, so classes on threads of one worker reset each other's (keypairs v2.2)
+        "--io-threads",
+        "1",
+        "--output",
+        str(output),
+        "--no-progress",
+    ]
+    proc = subprocess.run(argv, capture_output=True, text=True, timeout=3600, check=False)
+    return proc, output
+
+
+def _capabilities(output: Path) -> list[dict[str, Any]]:
+    (report,) = json.loads((output / "compliance.json").read_text())["reports"]
+    return list(report["capabilities"])
+
+
+def test_every_required_platform_test_runs_and_passes(platform_run: tuple[Any, Path]) -> None:
+    proc, output = platform_run
+    caps = _capabilities(output)
+    assert len(caps) == CAPABILITIES, proc.stderr[-3000:]
+    tests = {t["name"]: t for c in caps for t in c["tests"] if not t["flagged"]}
+    assert len(tests) > 250
+    missing = {name for name, t in tests.items() if t["state"] == "missing"}
+    assert missing == NOT_SELECTED_BY_THE_RUNNER, proc.stderr[-3000:]
+    run = loads_extended((output / "run.json").read_bytes())
+    outcomes = {r.test_id.split("[", 1)[0]: r for r in run.results}
+    not_passed = {name: r for name, r in outcomes.items() if r.outcome.value != "success"}
+    details = {name: (r.outcome.value, (r.reason or "")[-400:]) for name, r in not_passed.items()}
+    assert set(not_passed) == set(EXCEPTIONS), details
+    for name, fragment in EXCEPTIONS.items():
+        assert not_passed[name].outcome.value == "skip" and fragment in (not_passed[name].reason or "").lower()
+    ran = set(tests) - missing
+    assert ran <= set(outcomes)
+    complete = {c["name"] for c in caps if c["complete"]}
+    assert {"compute-servers-create", "compute-images-create", "networks-l3-router", "volumes-v3-upload"} <= complete
+
+
+def test_tempest_conf_was_discovered_without_admin(platform_run: tuple[Any, Path]) -> None:
+    _, output = platform_run
+    conf = (output / "tempest.conf").read_text()
+    for line in (
+        "use_dynamic_credentials = false",
+        "min_microversion = 2.1",
+        "catalog_type = block-storage",
+        "availability_zone = nova",
+        "resize = true",
+    ):
+        assert line in conf
+    assert "admin_password" not in conf and "admin_username" not in conf
+
+
+def test_accounts_list_their_networks_and_status_lists_every_service(platform_devcloud: DevcloudHandle) -> None:
+    accounts = yaml.safe_load(platform_devcloud.accounts_yaml.read_text())
+    assert all(a["resources"]["network"] == f"{a['project_name']}-net" for a in accounts)
+    status = devcloud_status(root=platform_devcloud.dir)
+    names = {s.name for s in status.services}
+    assert {"mariadb", "epmd", "rabbitmq", "nova-api", "nova-compute", "neutron", "cinder-volume"} <= names
+    assert status.running and all(s.alive for s in status.services)
+    assert platform_devcloud.info["databases"]["nova"] == "mariadb"
