@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 import requests
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -78,19 +79,27 @@ def upload_run(
     verify: bool | str = True,
     session: requests.Session | None = None,
     sleep: Callable[[float], None] | None = None,
+    product_version: str | None = None,
 ) -> UploadReceipt:
     """POST a v1 document (already serialised) to ``<server>/v1/results/``, signed with ``key``.
 
     :param body: the exact bytes to send (and sign); see :func:`interop_model.wire.dumps_v1`.
     :param policy: timeouts, retries and the total deadline.
+    :param product_version: attach the run to this product version of the server's registry
+        (``?product_version_id=``); the upload must be signed by an admin of that product.
     :raises UploadError: when the server refuses the run or stays unreachable until the deadline.
     """
     headers = {"Content-Type": "application/json", "Accept": "application/json"}
     if key is not None:
         headers.update(sign_body(body, key))
-    return post_body(
-        results_url(server), body, headers=headers, policy=policy, verify=verify, session=session, sleep=sleep
-    )
+    url = results_url(server)
+    if product_version is not None:
+        if key is None:
+            raise UploadError(
+                "--product-version attaches a signed run: add --sign KEY (a key registered by an admin of that product)"
+            )
+        url += "?" + urlencode({"product_version_id": product_version})
+    return post_body(url, body, headers=headers, policy=policy, verify=verify, session=session, sleep=sleep)
 
 
 def upload_extended(
@@ -188,6 +197,10 @@ def _refusal(url: str, response: requests.Response) -> str:
             "; the server does not know this key (register it with the key line and self-signature "
             "`tcup sign KEY` prints) or does not accept anonymous uploads (pass --sign KEY)"
         )
+    elif response.status_code == 403 and "product_version_id=" in url:
+        hint = "; only an admin of that product's vendor (or the Foundation) may attach runs to it"
+    elif response.status_code == 404 and "product_version_id=" in url:
+        hint = "; check the product version's id on the product's page of that server"
     elif response.status_code == 404:
         hint = "; is this the base URL of a RefStack-compatible server (the part before /v1)?"
     elif response.status_code == 413:

@@ -79,7 +79,7 @@ def test_every_setting_the_service_reads_is_declared() -> None:
     read = set()
     for path in (REPO / "webapp").rglob("*.py"):
         read |= set(re.findall(r"config(?:\.get\(|\[)\s*[\"']([A-Z][A-Z_]+)[\"']", path.read_text()))
-    flask_own = {"MAX_CONTENT_LENGTH", "TESTING"}
+    flask_own = {"MAX_CONTENT_LENGTH", "SESSION_COOKIE_SAMESITE", "TESTING"}
     assert read - declared - flask_own == set()
 
 

@@ -83,6 +83,19 @@ SETTINGS: tuple[Setting, ...] = (
         "share of clouds whose latest public run must pass a capability for the scoring page to call it "
         "widely deployed",
     ),
+    Setting(
+        "OIDC_ISSUER",
+        "",
+        "OpenID Connect provider's issuer URL; set it to let users sign in (and be created) through it",
+    ),
+    Setting("OIDC_CLIENT_ID", "", "this server's client id at the OpenID Connect provider"),
+    Setting("OIDC_CLIENT_SECRET", "", "this server's client secret at the OpenID Connect provider (never logged)"),
+    Setting("OIDC_SCOPES", "openid email profile", "scopes asked of the OpenID Connect provider"),
+    Setting(
+        "SECRET_KEY",
+        "",
+        "key signing the sign-in state cookie; the same for every worker (derived from OIDC_CLIENT_SECRET when empty)",
+    ),
 )
 
 _NAMES = {s.name for s in SETTINGS}

@@ -18,7 +18,7 @@ from tcup.accounts_file import account_from_cloud
 from tcup.commands.list_tests import guidelines_dir_option, read_guideline, server_option
 from tcup.commands.progress import RunProgress, make_console
 from tcup.commands.report_view import print_compliance
-from tcup.commands.upload import load_signing_key, upload_file
+from tcup.commands.upload import load_signing_key, product_version_option, upload_file
 from tcup.credentials import read_accounts_file, resolve_credentials
 from tcup.exemptions import load_exemptions
 from tcup.http_client import DEFAULT_DEADLINE
@@ -191,6 +191,7 @@ def _tempest_options(values: tuple[str, ...]) -> dict[str, str]:
     is_flag=True,
     help="With --upload and --sign: also send run.json (every outcome, private to you) to <URL>/v2/runs.",
 )
+@product_version_option
 @click.option("-y", "--yes", is_flag=True, help="Upload without asking.")
 @click.option(
     "--token",
@@ -255,6 +256,10 @@ def run_command(**options: Any) -> int:
         raise click.UsageError("--sign signs an upload: add --upload URL (or later: tcup upload FILE --sign KEY)")
     if options["upload_extended"] and not (options["sign_key"] and options["upload_url"]):
         raise click.UsageError("--extended needs --upload URL and --sign KEY (the full run is private to its signer)")
+    if options["product_version"] and not (options["sign_key"] and options["upload_url"]):
+        raise click.UsageError(
+            "--product-version needs --upload URL and --sign KEY (a key of an admin of that product)"
+        )
     key = load_signing_key(options["sign_key"]) if options["sign_key"] and options["upload_url"] else None
     selection = _selection(options)
     output = Path(options["output"] or Path("tcup-results") / datetime.now().strftime("%Y%m%d-%H%M%S"))
@@ -291,6 +296,7 @@ def run_command(**options: Any) -> int:
             options["upload_extended"],
             options["timeout"],
             options["token"],
+            options["product_version"],
         )
     if as_json:
         path = result.files.get("compliance")
@@ -363,6 +369,7 @@ def _upload(
     extended: bool,
     deadline: float,
     token: str | None,
+    product_version: str | None = None,
 ) -> None:
     path = result.files["v1"]
     if not result.run.passed_names():
@@ -384,4 +391,5 @@ def _upload(
         deadline=deadline,
         selection=result.selection_meta,
         token=token,
+        product_version=product_version,
     )

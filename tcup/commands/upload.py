@@ -63,6 +63,13 @@ sign_option = click.option(
     "for, or read from TCUP_KEY_PASSPHRASE).",
 )
 yes_option = click.option("-y", "--yes", is_flag=True, help="Upload without asking.")
+product_version_option = click.option(
+    "--product-version",
+    metavar="ID",
+    default=None,
+    help="Attach the run to this product version of the server's registry (its id, on the product's page); "
+    "the upload must be signed (--sign) by an admin of that product.",
+)
 timeout_option = click.option(
     "--timeout",
     type=click.FloatRange(min=1),
@@ -122,6 +129,7 @@ def upload_file(
     console: Console,
     verify: bool | str = True,
     extended: Path | None = None,
+    product_version: str | None = None,
     deadline: float = DEFAULT_DEADLINE,
     selection: RunSelection | None = None,
     token: str | None = None,
@@ -136,6 +144,8 @@ def upload_file(
     body, _ = upload_body(path)
     policy = RetryPolicy(deadline=deadline)
     retry = f"tcup upload {extended or path} --server {server}" + (" --sign KEY" if key is not None else "")
+    if product_version is not None:
+        retry += f" --product-version {product_version}"
     if extended is not None:
         retry += " --extended"
         if key is None:
@@ -147,7 +157,9 @@ def upload_file(
         except (OSError, InvalidRunDocument) as exc:
             raise UploadError(f"--extended needs a run.json (the extended run document); {extended}: {exc}") from None
     try:
-        receipt = upload_run(body, server=server, key=key, verify=verify, policy=policy)
+        receipt = upload_run(
+            body, server=server, key=key, verify=verify, policy=policy, product_version=product_version
+        )
         where = receipt.url or receipt.test_id or receipt.endpoint
         console.print(f"Uploaded {path.name} to {receipt.endpoint}: {where}", highlight=False)
         if extended is not None and key is not None:
@@ -197,6 +209,7 @@ def _verify(insecure: bool, cacert: str | None) -> bool | str:
     help="FILE is a run.json: also send it whole (every outcome, private to the signer) to "
     "<server>/v2/runs, linked to the v1 result; needs --sign.",
 )
+@product_version_option
 @tls_options[0]
 @tls_options[1]
 @timeout_option
@@ -206,6 +219,7 @@ def upload_command(
     sign_key: str | None,
     yes: bool,
     extended: bool,
+    product_version: str | None,
     insecure: bool,
     cacert: str | None,
     timeout: float,
@@ -217,6 +231,8 @@ def upload_command(
     carries the same Idempotency-Key (the SHA-256 of those bytes), so a retried upload is kept once.
     """
     console = make_console(stdout=True)
+    if product_version is not None and sign_key is None:
+        raise click.UsageError("--product-version needs --sign KEY (a key registered by an admin of that product)")
     upload_body(file)  # check before asking anything
     key = load_signing_key(sign_key) if sign_key else None
     if not _confirm(str(file), server, yes):
@@ -229,6 +245,7 @@ def upload_command(
         verify=_verify(insecure, cacert),
         extended=file if extended else None,
         deadline=timeout,
+        product_version=product_version,
     )
 
 

@@ -27,6 +27,11 @@ ENV = {
         (["--regex", "x", "--all"], "exclude each other"),
         (["--all", "--sign", "key"], "--sign signs an upload"),
         (["--all", "--upload", "http://x", "--extended"], "--extended needs --upload URL and --sign KEY"),
+        (
+            ["--all", "--upload", "http://x", "--product-version", "v1"],
+            "--product-version needs --upload URL and --sign",
+        ),
+        (["--all", "--product-version", "v1"], "--product-version needs --upload URL and --sign"),
         (["--all", "--tempest-option", "novalue"], "SECTION.KEY=VALUE"),
     ],
 )

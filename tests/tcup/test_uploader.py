@@ -61,6 +61,21 @@ def test_signed_upload_sends_the_exact_signed_bytes(rsa_key: rsa.RSAPrivateKey) 
     public.verify(bytes.fromhex(request.headers["X-Signature"]), request.body, padding.PKCS1v15(), hashes.SHA256())
 
 
+def test_a_product_version_is_named_in_the_query_of_a_signed_upload(rsa_key: rsa.RSAPrivateKey) -> None:
+    with serve(Script()) as script:
+        upload_run(BODY, server=script.url, key=rsa_key, product_version="v 1/2")
+    (request,) = script.requests
+    assert request.path == "/v1/results/?product_version_id=v+1%2F2" and request.body == BODY
+    assert request.headers["Idempotency-Key"] == idempotency_key(BODY)
+
+
+def test_a_product_version_needs_a_signed_upload() -> None:
+    with serve(Script()) as script:
+        with pytest.raises(UploadError, match="add --sign KEY"):
+            upload_run(BODY, server=script.url, product_version="v1")
+    assert script.requests == []
+
+
 def test_anonymous_upload_has_no_signature_headers() -> None:
     with serve(Script()) as script:
         upload_run(BODY, server=script.url)

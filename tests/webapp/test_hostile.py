@@ -97,6 +97,97 @@ def test_malformed_nested_and_huge_bodies_are_a_bounded_4xx(
     assert len(response.get_data()) <= MAX_ANSWER, len(response.get_data())
 
 
+UNPRINTABLE_TEXT = {
+    "newline": "Acme\nCloud",
+    "ESC": "Acme \x1b[2J",
+    "BEL": "Acme\x07",
+    "carriage return": "Acme\rCloud",
+    "line separator": "Acme\u2028Cloud",
+}
+
+
+# -- the registry's endpoints -----------------------------------------------------------------
+
+
+@pytest.fixture
+def registry_world(sqlite_app: Flask) -> tuple[Flask, Party, dict[str, str]]:
+    """The app, a vendor admin, and the paths of one vendor, product and version of theirs."""
+    admin = add_user(sqlite_app, "registry-admin")
+    client = sqlite_app.test_client()
+    vendor = client.post("/v1/vendors", json={"name": "Hostile Vendor"}, headers=admin.headers).get_json()["id"]
+    product = client.post(
+        "/v1/products",
+        json={"name": "Hostile Cloud", "product_type": 1, "organization_id": vendor},
+        headers=admin.headers,
+    ).get_json()["id"]
+    version = client.post(f"/v1/products/{product}/versions", json={"version": "1"}, headers=admin.headers)
+    assert version.status_code == 201, version.get_json()
+    return sqlite_app, admin, {"vendor": vendor, "product": product, "version": version.get_json()["id"]}
+
+
+REGISTRY_ENDPOINTS = {
+    "POST /v1/vendors": ("POST", "/v1/vendors"),
+    "PUT /v1/vendors/<id>": ("PUT", "/v1/vendors/{vendor}"),
+    "POST /v1/vendors/<id>/action": ("POST", "/v1/vendors/{vendor}/action"),
+    "POST /v1/products": ("POST", "/v1/products"),
+    "PUT /v1/products/<id>": ("PUT", "/v1/products/{product}"),
+    "POST /v1/products/<id>/versions": ("POST", "/v1/products/{product}/versions"),
+    "PUT /v1/products/<id>/versions/<id>": ("PUT", "/v1/products/{product}/versions/{version}"),
+}
+
+
+@pytest.mark.parametrize("endpoint", list(REGISTRY_ENDPOINTS))
+@pytest.mark.parametrize("kind", list(BODIES))
+def test_the_registry_answers_malformed_nested_and_huge_bodies_with_a_bounded_4xx(
+    registry_world: tuple[Flask, Party, dict[str, str]], endpoint: str, kind: str
+) -> None:
+    app, admin, ids = registry_world
+    method, path = REGISTRY_ENDPOINTS[endpoint]
+    response = app.test_client().open(
+        path.format(**ids),
+        method=method,
+        data=BODIES[kind],
+        headers={"Content-Type": "application/json", **admin.headers},
+    )
+    assert 400 <= response.status_code < 500, (response.status_code, response.get_data()[:300])
+    assert_error(response, response.status_code)
+    assert len(response.get_data()) <= MAX_ANSWER, len(response.get_data())
+
+
+@pytest.mark.parametrize("text", list(UNPRINTABLE_TEXT.values()), ids=list(UNPRINTABLE_TEXT))
+def test_control_characters_in_registry_names_are_refused_on_the_api_and_the_forms(
+    registry_world: tuple[Flask, Party, dict[str, str]], text: str
+) -> None:
+    app, admin, ids = registry_world
+    client = app.test_client()
+    documents = [
+        ("POST", "/v1/vendors", {"name": text}, "name"),
+        ("PUT", f"/v1/vendors/{ids['vendor']}", {"name": text}, "name"),
+        ("POST", "/v1/products", {"name": text, "product_type": 1, "organization_id": ids["vendor"]}, "name"),
+        ("PUT", f"/v1/products/{ids['product']}", {"name": text}, "name"),
+        ("POST", f"/v1/products/{ids['product']}/versions", {"version": text}, "version"),
+        ("POST", f"/v1/products/{ids['product']}/versions", {"version": "2", "cpid": text}, "cpid"),
+    ]
+    for method, path, document, field in documents:
+        error = assert_error(client.open(path, method=method, json=document, headers=admin.headers), 400)
+        assert any(p.startswith(f"'{field}' holds a control character") for p in error["errors"]), (path, error)
+    page = client.get("/signin").get_data(as_text=True)
+    token = page.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+    for path, form in (
+        ("/vendors", {"name": text}),
+        (f"/vendors/{ids['vendor']}/products", {"name": text, "product_type": "1"}),
+        (f"/products/{ids['product']}/versions", {"version": "3", "cpid": text}),
+    ):
+        answer = client.post(path, data={**form, "csrf_token": token}, headers=admin.headers)
+        assert answer.status_code == 400 and "holds a control character" in answer.get_data(as_text=True), path
+    vendors = client.get("/v1/vendors", headers=admin.headers).get_json()["vendors"]
+    assert [v["name"] for v in vendors] == ["Hostile Vendor"]
+    product = client.get(f"/v1/products/{ids['product']}", headers=admin.headers).get_json()
+    assert product["name"] == "Hostile Cloud"
+    versions = client.get(f"/v1/products/{ids['product']}/versions", headers=admin.headers).get_json()
+    assert sorted(v["version"] or "" for v in versions) == ["", "1"]  # the product's default version, and "1"
+
+
 @pytest.mark.parametrize(
     "body", [BODIES["nested arrays"], b"garbage\x00" * 3, b"x" * 5_000_000, b"just: some [prose]\n"], ids=str
 )

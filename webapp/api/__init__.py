@@ -2,6 +2,8 @@
 
 * :mod:`~webapp.api.v1`: ``/v1/results``: upload, list, detail, update, delete, meta keys, compliance;
 * :mod:`~webapp.api.v2`: ``/v2/runs``: the extended run documents;
+* :mod:`~webapp.api.vendors`, :mod:`~webapp.api.products`: the OpenStack Powered registry
+  (``/v1/vendors``, ``/v1/products``), with :mod:`~webapp.api.registry` for what they share;
 * :mod:`~webapp.api.guidelines`, :mod:`~webapp.api.profile`, :mod:`~webapp.api.scoring`,
   :mod:`~webapp.api.openapi`: the other ``/v1`` resources;
 * :mod:`~webapp.api.requests`: helpers every endpoint shares (the JSON body, links, runs by id);
@@ -16,9 +18,9 @@ from __future__ import annotations
 
 from flask import Flask
 
-from webapp.api import guidelines, openapi, profile, scoring, v1, v2
+from webapp.api import guidelines, openapi, products, profile, scoring, v1, v2, vendors
 
-V1_BLUEPRINTS = (v1.bp, guidelines.bp, profile.bp, scoring.bp, openapi.bp)
+V1_BLUEPRINTS = (v1.bp, guidelines.bp, profile.bp, scoring.bp, openapi.bp, vendors.bp, products.bp)
 
 
 def register(app: Flask) -> None:

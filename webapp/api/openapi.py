@@ -177,9 +177,11 @@ def build_document() -> dict[str, Any]:
             "get": _op("A run's extended document (owner, Foundation)", {"200": _json(item)}, parameters=[_RUN_ID])
         },
     }
+    from webapp.api.registry import openapi_paths as registry_paths
     from webapp.api.scoring import openapi_paths
 
     paths.update(openapi_paths(_op, _query, _json))
+    paths.update(registry_paths(_op, _query, _json))
     return {
         "openapi": "3.0.3",
         "info": {

@@ -24,7 +24,12 @@ def result_url(run_id: str) -> str:
     """The link to a run: setting ``RESULT_URL``, joined to ``PUBLIC_URL`` when relative (and left
     relative when ``PUBLIC_URL`` is empty). Never built from the request's Host header, which
     the caller chooses."""
-    link = str(current_app.config["RESULT_URL"]).format(id=run_id)
+    return public_link(str(current_app.config["RESULT_URL"]).format(id=run_id))
+
+
+def public_link(link: str) -> str:
+    """``link`` (a path of this service, or an absolute URL left as it is) joined to ``PUBLIC_URL``;
+    relative when ``PUBLIC_URL`` is empty. Never built from the request's Host header."""
     base = str(current_app.config.get("PUBLIC_URL") or "")
     if urlsplit(link).scheme or not base:
         return link
@@ -129,6 +134,7 @@ __all__ = [
     "find_run_with_tests",
     "idempotency_key",
     "json_body",
+    "public_link",
     "result_url",
     "upload_limits",
     "upload_scope",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -19,6 +20,7 @@ from interop_model.wire import V1Upload, read_v1_upload
 from webapp import signatures
 from webapp import verdicts as judging
 from webapp.access import FOUNDATION, OWNER, USER, privileged, require_role, role_for, visible_meta
+from webapp.api import registry
 from webapp.api.requests import (
     check_storable,
     find_run,
@@ -33,7 +35,7 @@ from webapp.api.schemas import UPLOAD_SCHEMA
 from webapp.auth import current_caller
 from webapp.errors import ApiError
 from webapp.sessions import session
-from webapp.store import accounts, catalog
+from webapp.store import accounts, catalog, products
 from webapp.store import runs as store
 
 bp = Blueprint("api_v1", __name__)
@@ -89,10 +91,13 @@ def upload_result() -> tuple[Response, int]:
             pubkey_id=record.id,
             body_sha256=hashlib.sha256(body).hexdigest(),
             meta={store.USER_META: record.openid},
+            **registry.attach_at_upload(upload.cpid, record.user_id, request.args.get("product_version_id")),
             upload_key=upload_scope("v1", key, body, record.id),
         )
     elif not current_app.config["ANONYMOUS_UPLOADS"]:
         raise ApiError(401, "Anonymous uploads are disabled on this server: sign the upload with a registered key")
+    else:  # an anonymous upload cannot name a product version (a 401)
+        registry.attach_at_upload(upload.cpid, None, request.args.get("product_version_id"))
     saved = store.save_upload(session(), upload, new)
     answer: dict[str, Any] = {"test_id": saved.id, "url": result_url(saved.id)}
     if not saved.created:
@@ -136,6 +141,7 @@ def _filters() -> store.RunFilters:
         cpid=request.args.get("cpid"),
         mine=mine,
         verification_status=int(status) if status is not None else None,
+        **registry.product_filter(),
     )
 
 
@@ -156,14 +162,18 @@ def _page(total_pages: int) -> int:
     return page
 
 
-def _item(run: store.RunRecord, role: str | None) -> dict[str, Any]:
+def _item(
+    run: store.RunRecord, role: str | None, versions: Mapping[str, products.VersionRecord] | None = None
+) -> dict[str, Any]:
+    if versions is None:
+        versions = registry.version_views([run])
     return {
         "id": run.id,
         "created_at": run.created_at.strftime(DATE_FORMAT),
         "duration_seconds": run.duration_seconds,
         "verification_status": run.verification_status,
         "meta": visible_meta(run.meta, role),
-        "product_version": None,
+        "product_version": registry.product_version_view(run, role, versions),
     }
 
 
@@ -177,8 +187,10 @@ def list_results() -> Response:
     total_pages = math.ceil(total / per_page)
     page = _page(total_pages)
     items = []
-    for run in store.list_runs(session(), caller, filters, offset=(page - 1) * per_page, limit=per_page):
-        item = _item(run, role_for(caller, run))
+    runs = store.list_runs(session(), caller, filters, offset=(page - 1) * per_page, limit=per_page)
+    versions = registry.version_views(runs)
+    for run in runs:
+        item = _item(run, role_for(caller, run), versions)
         item["url"] = result_url(run.id)
         items.append(item)
     return jsonify({"results": items, "pagination": {"current_page": page, "total_pages": total_pages}})
@@ -213,7 +225,8 @@ def delete_result(run_id: str) -> tuple[str, int]:
 
 @bp.put("/results/<run_id>", strict_slashes=False)
 def update_result(run_id: str) -> tuple[Response, int]:
-    """``PUT /v1/results/<id>``: ``verification_status`` (Foundation) or ``product_version_id`` (null only)."""
+    """``PUT /v1/results/<id>``: ``verification_status`` (Foundation) or ``product_version_id``
+    (the Foundation, or an owner who administers the product)."""
     run = find_run(run_id)
     caller = current_caller()
     require_role(caller, run, OWNER)
@@ -228,10 +241,8 @@ def update_result(run_id: str) -> tuple[Response, int]:
     if unknown:
         raise ApiError(400, "Request doesnt correspond to schema", unknown)
     if "product_version_id" in doc:
-        if run.verification_status == 1:
-            raise ApiError(403, "Can not update product_version_id for a verified test run.")
-        if doc["product_version_id"] is not None:
-            raise ApiError(400, "Products are not supported by this server: product_version_id can only be null")
+        registry.change_product_version(run, doc["product_version_id"])
+        run = find_run(run.id)
     if "verification_status" in doc:
         status = doc["verification_status"]
         if not caller.foundation:
@@ -245,8 +256,9 @@ def update_result(run_id: str) -> tuple[Response, int]:
                 "associated to a guideline and target program.",
             )
         run = store.set_verification_status(session(), run.id, status)
+        products.registry_changed(session())
     answer = _item(run, FOUNDATION)
-    answer.update(cpid=run.cpid, product_version_id=None)
+    answer.update(cpid=run.cpid, product_version_id=run.product_version_id)
     return jsonify(answer), 201
 
 

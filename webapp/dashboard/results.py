@@ -11,6 +11,7 @@ from interop_model import evaluate
 from interop_model.wire import to_v1_document
 from webapp import verdicts as judging
 from webapp.access import OWNER, privileged
+from webapp.api import registry
 from webapp.dashboard import charts, models
 from webapp.dashboard.pages import TARGETS, arg, attachment, bp, find_run, guideline_for, page_caller
 from webapp.errors import ApiError
@@ -108,9 +109,11 @@ def show_run(run_id: str) -> str:
         bar = charts.summary_bar(
             [(s, compliance.required_states[s]) for s in charts.STATES], label="required capabilities by state"
         )
+    product_version = registry.product_version_view(record, role, registry.version_views([record]))
     return render_template(
         "dashboard/run.html",
         run=models.run_row(record, page_caller()),
+        product_version=product_version,
         record=record,
         role=role,
         privileged=privileged(role),

@@ -18,8 +18,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from webapp.signatures import OpenSshKey
+from webapp.store import vendors
 from webapp.store.errors import AlreadyExists
-from webapp.store.tables import ApiToken, BrowserSession, Group, GroupMember, PubKey, User
+from webapp.store.tables import ApiToken, BrowserSession, Group, GroupMember, Organization, PubKey, User
 
 FOUNDATION = "foundation"
 FOUNDATION_GROUP = "Foundation"
@@ -37,6 +38,7 @@ class Account:
     fullname: str
     email: str
     foundation: bool
+    vendor_ids: frozenset[str] = frozenset()  # the vendors the user administers
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +96,7 @@ def ensure_foundation_group(session: Session) -> int:
         session.add(group)
         session.flush()
         group_id = group.id
+    vendors.ensure_foundation_vendor(session, group_id)
     return group_id
 
 
@@ -106,15 +109,20 @@ def issue_token(session: Session, account_id: int, *, label: str = "") -> str:
 
 
 def _account(session: Session, user: User) -> Account:
-    foundation = (
-        session.scalar(
-            select(GroupMember.user_id)
-            .join(Group, Group.id == GroupMember.group_id)
-            .where(GroupMember.user_id == user.id, Group.kind == FOUNDATION)
-        )
-        is not None
+    groups = session.execute(
+        select(Group.kind, Organization.id)
+        .join(GroupMember, GroupMember.group_id == Group.id)
+        .outerjoin(Organization, Organization.group_id == Group.id)
+        .where(GroupMember.user_id == user.id)
+    ).all()
+    return Account(
+        id=user.id,
+        openid=user.openid,
+        fullname=user.fullname,
+        email=user.email,
+        foundation=any(kind == FOUNDATION for kind, _ in groups),
+        vendor_ids=frozenset(vendor_id for _, vendor_id in groups if vendor_id is not None),
     )
-    return Account(id=user.id, openid=user.openid, fullname=user.fullname, email=user.email, foundation=foundation)
 
 
 def account_by_token(session: Session, token: str) -> Account | None:

@@ -70,6 +70,8 @@ class StoreCaches:
     listed_tests: Bounded = field(default_factory=lambda: Bounded(64))
     # (names, ids) -> test-case id -> the case as a passed result, or None when unlisted (webapp.store.runs)
     relevance: Bounded = field(default_factory=lambda: Bounded(16))
+    # registry counter -> the public registry and the product lists (webapp.store.products)
+    registry: Bounded = field(default_factory=lambda: Bounded(4))
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 

@@ -9,7 +9,8 @@ Who may see a run (RefStack's roles, strongest first) is decided here once, in
 :func:`role_for` and its SQL twin :func:`_visible_to`, side by side:
 
 * ``foundation``: a member of the Foundation group sees every run;
-* ``owner``: the user whose registered key signed the upload;
+* ``owner``: the user whose registered key signed the upload, and the admins of the vendor
+  whose product the run is attached to;
 * ``user``: anyone, when the run is public (unsigned, or signed and shared).
 
 A list shows the public runs, or with ``mine`` the caller's own runs (private ones
@@ -38,7 +39,7 @@ from webapp.store import testsets
 from webapp.store.accounts import ANONYMOUS, Caller
 from webapp.store.cache import caches_of
 from webapp.store.errors import NotFound
-from webapp.store.tables import ExtendedRun, Run, RunCount, RunTests, UploadKey
+from webapp.store.tables import ExtendedRun, ProductVersion, Run, RunCount, RunTests, UploadKey
 
 SHARED = "shared"
 USER_META = "user"
@@ -66,6 +67,8 @@ class RunRecord:
     shared: bool
     test_count: int
     has_extended: bool
+    product_version_id: str | None = None
+    vendor_id: str | None = None  # the vendor of the product the run is attached to
 
     @property
     def public(self) -> bool:
@@ -82,6 +85,8 @@ def role_for(caller: Caller, run: RunRecord) -> str | None:
         return FOUNDATION
     if caller.user_id is not None and caller.user_id == run.owner_id:
         return OWNER
+    if run.vendor_id is not None and caller.account is not None and run.vendor_id in caller.account.vendor_ids:
+        return OWNER
     if run.public:
         return USER
     return None
@@ -91,8 +96,11 @@ def _visible_to(caller: Caller) -> ColumnElement[bool]:
     """:func:`role_for` in SQL: the runs for which the caller has a role."""
     if caller.foundation:
         return true()
-    if caller.user_id is not None:
-        return or_(Run.public.is_(True), Run.owner_id == caller.user_id)
+    if caller.account is not None:
+        mine = or_(Run.public.is_(True), Run.owner_id == caller.account.id)
+        if caller.account.vendor_ids:
+            mine = or_(mine, Run.vendor_id.in_(sorted(caller.account.vendor_ids)))
+        return mine
     return Run.public.is_(True)
 
 
@@ -120,6 +128,8 @@ class RunFilters:
     signed: bool | None = None
     guideline: str | None = None  # meta ``guideline``, with or without ``.json``
     target: str | None = None  # meta ``target``
+    product_id: str | None = None  # runs attached to a version of this product
+    all_product_runs: bool = False  # with product_id: private runs too (the vendor's admins, the Foundation)
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,6 +149,8 @@ class NewRun:
     body_sha256: str | None = None
     meta: Mapping[str, str] = field(default_factory=dict)
     extended_body: bytes | None = None  # raw extended document, kept compressed
+    product_version_id: str | None = None  # attached at upload (see webapp.store.products)
+    vendor_id: str | None = None
     upload_key: str | None = None  # sha256 hex of the idempotency key's scope: repeats return the first run
 
 
@@ -174,6 +186,8 @@ def _record(row: Run) -> RunRecord:
         shared=row.shared,
         test_count=row.test_count,
         has_extended=row.has_extended,
+        product_version_id=row.product_version_id,
+        vendor_id=row.vendor_id,
     )
 
 
@@ -217,6 +231,8 @@ def save_upload(session: Session, run: V1Upload, new: NewRun) -> SavedRun:
                 test_count=len(set(ids)),
                 has_extended=new.extended_body is not None,
                 **_filter_columns(meta),
+                product_version_id=new.product_version_id,
+                vendor_id=new.vendor_id,
             )
             .returning(Run.pk)
         ).scalar_one()
@@ -390,8 +406,11 @@ def _filtered(query: Select[Any], caller: Caller, filters: RunFilters) -> Select
     """The runs a list shows: the caller's own with ``mine``, else those anyone may see."""
     if filters.mine:
         query = query.where(Run.owner_id == caller.user_id)
-    else:
+    elif not (filters.product_id is not None and filters.all_product_runs):
         query = query.where(_visible_to(ANONYMOUS))
+    if filters.product_id is not None:
+        versions = select(ProductVersion.id).where(ProductVersion.product_id == filters.product_id)
+        query = query.where(Run.product_version_id.in_(versions))
     if filters.start is not None:
         query = query.where(Run.created_at >= filters.start)
     if filters.end is not None:

@@ -78,6 +78,9 @@ class GroupMember(Base):
     group_id: Mapped[int] = mapped_column(ForeignKey("groups.id", ondelete="CASCADE"), primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
 
+    # a user's groups (the Foundation, the vendors they administer), read at every authenticated request
+    __table_args__ = (Index("ix_group_members_user", "user_id"),)
+
 
 class ApiToken(Base):
     """An API token: only its SHA-256 is stored; the token itself is shown once."""
@@ -143,9 +146,16 @@ class Run(Base):
     # of ``meta`` so that the list's filters on them use an index
     meta_guideline: Mapped[str | None] = mapped_column(String(255))
     meta_target: Mapped[str | None] = mapped_column(String(255))
+    # The product version the run is attached to, and that product's vendor (a product never
+    # changes vendor): the vendor's admins own the run too, without a join on every read. Neither
+    # can be deleted while runs point at it (the default NO ACTION: SQLite cannot reflect an
+    # ON DELETE clause on a column added by ALTER TABLE, so none is declared).
+    product_version_id: Mapped[str | None] = mapped_column(ForeignKey("product_versions.id"), default=None)
+    vendor_id: Mapped[str | None] = mapped_column(ForeignKey("organizations.id"), default=None)
 
     __table_args__ = (
         Index("ix_runs_created", "created_at", "pk"),
+        Index("ix_runs_product_version_created", "product_version_id", "created_at", "pk"),
         Index("ix_runs_public_created", "public", "created_at", "pk"),
         Index("ix_runs_cpid_created", "cpid", "created_at", "pk"),
         Index("ix_runs_owner_created", "owner_id", "created_at", "pk"),
@@ -241,6 +251,63 @@ class WorksheetFile(Base):
     imported_at: Mapped[datetime] = mapped_column(DateTime)
 
 
+class Organization(Base):
+    """A vendor (RefStack's "organization"): the Foundation (type 0), private, pending or official.
+
+    Its admins are the members of its group.
+    """
+
+    __tablename__ = "organizations"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)  # uuid4
+    type: Mapped[int] = mapped_column(SmallInteger)
+    name: Mapped[str] = mapped_column(String(80))
+    description: Mapped[str | None] = mapped_column(Text, default=None)
+    group_id: Mapped[int] = mapped_column(ForeignKey("groups.id", ondelete="RESTRICT"), unique=True)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    properties: Mapped[str | None] = mapped_column(Text, default=None)  # JSON text, as RefStack kept it
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    updated_at: Mapped[datetime | None] = mapped_column(DateTime, default=None)
+
+    __table_args__ = (Index("ix_organizations_type_created", "type", "created_at"),)
+
+
+class Product(Base):
+    """A product of a vendor: a distro (0), a public cloud (1) or a hosted private cloud (2)."""
+
+    __tablename__ = "products"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    name: Mapped[str] = mapped_column(String(80))
+    description: Mapped[str | None] = mapped_column(Text, default=None)
+    product_ref_id: Mapped[str | None] = mapped_column(String(255), default=None)
+    organization_id: Mapped[str] = mapped_column(ForeignKey("organizations.id", ondelete="RESTRICT"), index=True)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    public: Mapped[bool] = mapped_column(Boolean, default=False)
+    properties: Mapped[str | None] = mapped_column(Text, default=None)
+    type: Mapped[int] = mapped_column(SmallInteger)  # 0 cloud, 1 software (derived from product_type)
+    product_type: Mapped[int] = mapped_column(SmallInteger)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    updated_at: Mapped[datetime | None] = mapped_column(DateTime, default=None)
+
+    __table_args__ = (Index("ix_products_public_name", "public", "name"),)
+
+
+class ProductVersion(Base):
+    """A version of a product, with the cpid of the cloud it runs as; each product has a default one."""
+
+    __tablename__ = "product_versions"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    product_id: Mapped[str] = mapped_column(ForeignKey("products.id", ondelete="CASCADE"), index=True)
+    version: Mapped[str | None] = mapped_column(String(36), default=None)
+    cpid: Mapped[str | None] = mapped_column(String(255), default=None, index=True)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+    __table_args__ = (UniqueConstraint("product_id", "version", name="uq_product_versions_product_version"),)
+
+
 __all__ = [
     "ApiToken",
     "Base",
@@ -248,6 +315,9 @@ __all__ = [
     "Group",
     "GroupMember",
     "GuidelineFile",
+    "Organization",
+    "Product",
+    "ProductVersion",
     "PubKey",
     "Run",
     "RunCount",
