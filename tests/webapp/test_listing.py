@@ -208,7 +208,7 @@ def test_guideline_and_target_filters_read_the_columns_with_the_old_results(app:
         assert runs.count_runs(sess, ANONYMOUS, runs.RunFilters(guideline="2020.06")) == 3
 
 
-def test_migration_0005_fills_the_filter_columns_of_existing_runs(tmp_path: Path) -> None:
+def test_migration_0006_fills_the_filter_columns_of_existing_runs(tmp_path: Path) -> None:
     from alembic import command
 
     from webapp.store.database import _alembic_config, make_engine, upgrade_database
@@ -216,7 +216,7 @@ def test_migration_0005_fills_the_filter_columns_of_existing_runs(tmp_path: Path
     engine = make_engine(f"sqlite:///{tmp_path}/old.sqlite")
     try:
         with engine.begin() as connection:
-            command.upgrade(_alembic_config(connection), "0004")
+            command.upgrade(_alembic_config(connection), "0005")
             for pk, meta in enumerate(
                 ['{"guideline": "2020.06.json", "target": "platform"}', '{"guideline": "next"}', "{}", "null"], 1
             ):
@@ -238,7 +238,7 @@ def test_migration_0005_fills_the_filter_columns_of_existing_runs(tmp_path: Path
             (4, None, None),
         ]
         with engine.begin() as connection:
-            command.downgrade(_alembic_config(connection), "0004")
+            command.downgrade(_alembic_config(connection), "0005")
         with engine.connect() as connection:
             columns = [r[1] for r in connection.execute(text("PRAGMA table_info(runs)"))]
         assert "meta_guideline" not in columns and "meta" in columns

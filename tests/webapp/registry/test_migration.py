@@ -1,4 +1,4 @@
-"""Migration 0006 (the registry) on a 0002 database holding runs and a Foundation, on SQLite and PostgreSQL:
+"""Migration 0005 (the registry) on a 0002 database holding runs and a Foundation, on SQLite and PostgreSQL:
 runs keep their tests (on SQLite ``runs`` must never be copied, which would cascade into
 ``run_tests``), the Foundation gets its vendor, and runs start unattached."""
 
@@ -28,7 +28,7 @@ def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return str(request.getfixturevalue("postgres_url"))
 
 
-def test_upgrade_from_0002_through_0006_keeps_runs_and_gives_the_foundation_its_vendor(empty_url: str) -> None:
+def test_upgrade_from_0002_through_0005_keeps_runs_and_gives_the_foundation_its_vendor(empty_url: str) -> None:
     engine = make_engine(empty_url)
     with engine.begin() as connection:
         command.upgrade(_alembic_config(connection), "0002")

@@ -1,7 +1,7 @@
 """vendors, products and product versions; runs attached to product versions
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0005
+Revises: 0004
 Create Date: 2026-12-07 04:50:00
 
 The OpenStack Powered registry: ``organizations`` (vendors, each administered by the members
@@ -18,8 +18,8 @@ import sqlalchemy as sa
 from alembic import op
 
 
-revision = '0006'
-down_revision = '0005'
+revision = '0005'
+down_revision = '0004'
 branch_labels = None
 depends_on = None
 
