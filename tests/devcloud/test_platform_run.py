@@ -67,10 +67,6 @@ def platform_run(
         str(interop_dir),
         "--target",
         "platform",
-        # NOTE: one class per worker at a time: Tempest keeps the request microversion in a
-        # module global, so classes on threads of one worker reset each other's (keypairs v2.2)
-        "--io-threads",
-        "1",
         "--output",
         str(output),
         "--no-progress",
