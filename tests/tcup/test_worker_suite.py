@@ -97,7 +97,13 @@ def tempest_env():  # type: ignore[no-untyped-def]
 
 
 def _run(  # type: ignore[no-untyped-def]
-    tmp_path: Path, env, threads: int, concurrency: int = 1, together: int = 1, microversioned: tuple[str, ...] = ()
+    tmp_path: Path,
+    env,
+    threads: int,
+    concurrency: int = 1,
+    together: int = 1,
+    microversioned: tuple[str, ...] = (),
+    attrs: str = "",
 ):
     source = tmp_path / "src"
     source.mkdir()
@@ -121,7 +127,7 @@ def _run(  # type: ignore[no-untyped-def]
             env=env,
             install=TempestInstall("0", str(source), ()),
             files=files,
-            test_ids=ids,
+            test_ids=[f"{i}{attrs}" for i in ids],
             concurrency=concurrency,
             subunit_path=tmp_path / "out.subunit",
             stderr_path=tmp_path / "stestr.log",
@@ -185,3 +191,12 @@ def test_a_class_that_sets_a_microversion_runs_alone_in_its_worker(tmp_path: Pat
         for other, (o_start, o_end) in spans.items():
             if other != alone:
                 assert end < o_start or o_end < start, (alone, other, spans)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_the_load_list_selects_tests_whatever_their_attributes(tmp_path: Path, tempest_env, threads: int) -> None:  # type: ignore[no-untyped-def]
+    # the test index was listed under another configuration: its ids carry attributes (a conditional
+    # "slow") that the tests do not have in this run; every listed test must still run
+    outcome, _ = _run(tmp_path, tempest_env, threads=threads, concurrency=2, attrs="[id-52e9045a,slow]")
+    results = {r.test_id: r.outcome.value for r in read_results_file(outcome.subunit_path).results}
+    assert set(results) == {f"fakeapi.test_fake.{c}.test_{i}" for c in CLASSES for i in range(TESTS_PER_CLASS)}
