@@ -2,9 +2,11 @@
 
 ``tcup devcloud up --services platform`` (real Nova, Neutron and Cinder, with MariaDB and
 RabbitMQ) once per session; then ``tcup run --guideline 2020.06 --target platform`` with the
-member ``demo`` and the devcloud's accounts file (no admin credentials anywhere). Every required
-test of the 78 capabilities must run, and every one must pass except the environment exceptions
-below, each skipped with its reason. Seen here: 273 tests in about 6 minutes on 2 shared cores.
+member ``demo`` and the devcloud's accounts file (no admin credentials anywhere) and
+``--environment devcloud``. Every required test of the 78 capabilities must run, and every one must
+pass except the exceptions below, each skipped with its reason and exempted (tcup/data/exemptions.yaml):
+tcup's verdict is YES (exit 0), and RefStack's, which knows no exemption, NO beside it. Seen here:
+273 tests in about 6 minutes on 2 shared cores.
 
 Needs Debian's rabbitmq-server, mariadb-server and qemu-utils (scripts/apt-packages.txt).
 """
@@ -61,6 +63,8 @@ def platform_run(
         str(interop_dir),
         "--target",
         "platform",
+        "--environment",
+        "devcloud",
         "--output",
         str(output),
         "--no-progress",
@@ -94,6 +98,24 @@ def test_every_required_platform_test_runs_and_passes(platform_run: tuple[Any, P
     assert set(tests) <= set(outcomes)
     complete = {c["name"] for c in caps if c["complete"]}
     assert {"compute-servers-create", "compute-images-create", "networks-l3-router", "volumes-v3-upload"} <= complete
+
+
+def test_the_platform_verdict_is_yes_with_refstacks_no_beside_it(platform_run: tuple[Any, Path]) -> None:
+    proc, output = platform_run
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    lines = proc.stdout.splitlines()
+    assert any(line.startswith("Verdict: YES") and "3 exempted" in line for line in lines), proc.stdout[-3000:]
+    refstack = [line for line in lines if line.startswith("RefStack-compatible verdict: NO")]
+    assert refstack and "exempted" in refstack[0], proc.stdout[-3000:]
+    caps = _capabilities(output)
+    exempted = {t["name"]: t["exemption"] for c in caps for t in c["tests"] if t["state"] == "exempted"}
+    assert set(exempted) == set(EXCEPTIONS)
+    kinds = {name: (e["kind"], e["environment"]) for name, e in exempted.items()}
+    assert kinds == {
+        name: ("tempest-non-admin", None) if "object_storage" in name else ("environment", "devcloud")
+        for name in EXCEPTIONS
+    }
+    assert all(e["reason"] and e["source"] and e["idempotent_id"] for e in exempted.values())
 
 
 def test_tempest_conf_was_discovered_without_admin(platform_run: tuple[Any, Path]) -> None:
