@@ -11,14 +11,16 @@ Prints two tables:
    by default CPU-count workers, each running test classes on I/O threads)
    beside a bare ``tempest run --concurrency <CPU count> --include-list`` of the same tests in a
    ``tempest init`` workspace with the same tempest.conf (goal: tcup at most 0.7 x the bare run).
+   With ``--target platform``, the whole 2020.06 platform target (273 tests) on a platform devcloud.
 
 Usage::
 
-    python bench/bench_runner.py [--devcloud-dir DIR] [--repeat N] [--concurrency 2,4]
+    python bench/bench_runner.py [--devcloud-dir DIR] [--repeat N] [--concurrency 2,4] [--target platform]
 
 Without ``--devcloud-dir`` a devcloud is started in a temporary directory (ports from 29000, or
-``$TCUP_BENCH_PORT_BASE``) and stopped at the end. Needs the guideline files (``../shared/interop``
-or ``$TCUP_INTEROP_DIR``) and Tempest (``tcup install-tempest``).
+``$TCUP_BENCH_PORT_BASE``; ``--services platform`` with ``--target platform``) and stopped at the
+end. Needs the guideline files (``../shared/interop`` or ``$TCUP_INTEROP_DIR``) and Tempest
+(``tcup install-tempest``).
 """
 
 from __future__ import annotations
@@ -45,6 +47,8 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 CAPABILITIES = ("identity-v3-*", "images-v2-*", "objectstore-*")
+# --target: the capabilities each benchmark runs of the 2020.06 platform target (() for all of them)
+TARGETS: dict[str, tuple[str, ...]] = {"light": CAPABILITIES, "platform": ()}
 
 
 def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
@@ -55,7 +59,7 @@ def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
 
 
 @contextmanager
-def devcloud(directory: str | None) -> Iterator[Path]:
+def devcloud(directory: str | None, services: str = "storage") -> Iterator[Path]:
     """An existing devcloud directory, or a fresh one stopped afterwards."""
     from tcup.devcloud import start_devcloud, stop_devcloud
 
@@ -64,7 +68,7 @@ def devcloud(directory: str | None) -> Iterator[Path]:
         return
     root = Path(tempfile.mkdtemp(prefix="tcup-bench-devcloud-"))
     print(f"starting a devcloud in {root} ...", flush=True)
-    start_devcloud(root=root, port_base=int(os.environ.get("TCUP_BENCH_PORT_BASE", "29000")))
+    start_devcloud(root=root, port_base=int(os.environ.get("TCUP_BENCH_PORT_BASE", "29000")), services=services)
     try:
         yield root
     finally:
@@ -99,7 +103,9 @@ def sink_server() -> Iterator[str]:
         server.server_close()
 
 
-def overhead(cloud: Path, interop: Path, stream: Path | None) -> list[tuple[str, float]]:
+def overhead(
+    cloud: Path, interop: Path, stream: Path | None, capabilities: tuple[str, ...] = CAPABILITIES
+) -> list[tuple[str, float]]:
     """Each step tcup runs around Tempest, in seconds."""
     from interop_model.compliance import evaluate
     from interop_model.results import RunReport
@@ -132,7 +138,7 @@ def overhead(cloud: Path, interop: Path, stream: Path | None) -> list[tuple[str,
     seconds, guideline = timed(lambda: load_guideline(str(interop / "2020.06.json")))
     rows.append(("load guideline 2020.06", seconds))
     selection = Selection(
-        guidelines=[GuidelineTarget(guideline=guideline, target="platform")], capabilities=CAPABILITIES
+        guidelines=[GuidelineTarget(guideline=guideline, target="platform")], capabilities=capabilities
     )
     seconds, (ids, resolutions, _) = timed(lambda: _select(selection, index))
     rows.append((f"select and resolve ({len(ids)} tests)", seconds))
@@ -157,7 +163,9 @@ def overhead(cloud: Path, interop: Path, stream: Path | None) -> list[tuple[str,
     return rows
 
 
-def tcup_run(cloud: Path, interop: Path, output: Path, concurrency: int | None) -> float:
+def tcup_run(
+    cloud: Path, interop: Path, output: Path, concurrency: int | None, capabilities: tuple[str, ...] = CAPABILITIES
+) -> float:
     """Wall time of ``tcup run`` as a subprocess."""
     args = [
         sys.executable,
@@ -176,7 +184,7 @@ def tcup_run(cloud: Path, interop: Path, output: Path, concurrency: int | None) 
         str(output),
         "--no-progress",
     ]
-    for cap in CAPABILITIES:
+    for cap in capabilities:
         args += ["-c", cap]
     if concurrency:
         args += ["--concurrency", str(concurrency)]
@@ -233,19 +241,27 @@ def main() -> int:
     parser.add_argument(
         "--concurrency", default="", help="comma-separated tcup --concurrency values (default: tcup's default only)"
     )
+    parser.add_argument(
+        "--target",
+        choices=sorted(TARGETS),
+        default="light",
+        help="light: identity, image and object storage (83 tests); platform: the whole 2020.06 platform target",
+    )
     args = parser.parse_args()
+    caps = TARGETS[args.target]
     interop = Path(os.environ.get("TCUP_INTEROP_DIR", REPO.parent / "shared" / "interop"))
     if not (interop / "2020.06.json").is_file():
         raise SystemExit(f"no guideline files in {interop}; set TCUP_INTEROP_DIR")
     cpus = os.cpu_count() or 1
     levels: list[int | None] = [int(c) for c in args.concurrency.split(",") if c] or [None]
 
-    with devcloud(args.devcloud_dir) as cloud, tempfile.TemporaryDirectory(prefix="tcup-bench-") as tmp:
+    services = "platform" if args.target == "platform" else "storage"
+    with devcloud(args.devcloud_dir, services) as cloud, tempfile.TemporaryDirectory(prefix="tcup-bench-") as tmp:
         work = Path(tmp)
         # one tcup run first: it warms the caches (test index, stestr timings) and gives the stream
         warm = work / "warm"
-        tcup_run(cloud, interop, warm, None)
-        rows = overhead(cloud, interop, warm / "tempest.subunit")
+        tcup_run(cloud, interop, warm, None, caps)
+        rows = overhead(cloud, interop, warm / "tempest.subunit", caps)
         total = sum(s for _, s in rows)
         print("\n== tcup overhead outside Tempest (goal: <= 10 s)")
         for name, seconds in rows:
@@ -273,10 +289,11 @@ def main() -> int:
         for i in range(args.repeat):
             bare.append(bare_tempest_run(cloud, work, conf_dir, test_ids, cpus))
             for level in levels:
-                runs[level].append(tcup_run(cloud, interop, work / f"run-{level}-{i}", level))
+                runs[level].append(tcup_run(cloud, interop, work / f"run-{level}-{i}", level, caps))
         bare_median, bare_min = statistics.median(bare), min(bare)
         print(
-            f"\n== wall time, interop 2020.06 identity/image/object ({len(test_ids)} tests), {cpus} CPUs, "
+            f"\n== wall time, interop 2020.06 {'identity/image/object' if caps else 'platform target'} "
+            f"({len(test_ids)} tests), {cpus} CPUs, "
             f"load average {os.getloadavg()[0]:.1f}"
         )
         print(f"  {'':<44} {'median':>8} {'min':>7}  runs")

@@ -4,17 +4,23 @@
 #   1. start a container engine and the local base image (the shared container scripts);
 #   2. docker build --network host --build-arg BASE_IMAGE=local/python:3.11 -t tcup:ci .
 #   3. docker run --network none tcup:ci --self-check          (no cloud needed)
-#   4. tcup devcloud up (host venv), then docker run --network host tcup:ci run --guideline 2020.06
-#      --target object against it, non-admin with the devcloud's accounts file, as the image's
-#      non-root user, with the guideline files mounted read-only, and an upload to the collector
-#      (served from the host venv) when webapp is importable: it must say YES and exit 0;
-#   5. check the outputs on the host (counts, no password in any file), stop what was started.
+#   4. tcup devcloud up --services platform (host venv: Nova, Neutron and Cinder beside Swift), then
+#      docker run --network host tcup:ci run --guideline 2020.06 --target object against it,
+#      non-admin with the devcloud's accounts file, as the image's non-root user, with the guideline
+#      files mounted read-only, and an upload to the collector (served from the host venv) when
+#      webapp is importable: it must say YES and exit 0;
+#   5. the same cloud, from the image: --target compute --environment devcloud (the servers,
+#      volumes attached to them and networks of the fake hypervisor): YES and exit 0, with its two
+#      environment exemptions named and the RefStack-compatible verdict NO beside tcup's;
+#   6. check the outputs on the host (counts, no password in any file), stop what was started.
 #
 # Usage: scripts/docker-e2e.sh            (as root, like the container scripts)
 # Env:   TCUP_CONTAINER_TOOLS  the container scripts (default: ../shared/tools/container)
 #        TCUP_INTEROP_DIR      guideline files (default: ../shared/interop)
 #        TCUP_E2E_PORT_BASE    devcloud ports (default 28000; below the ephemeral range)
-#        TCUP_E2E_CAPABILITIES capability globs to run (default: none, the whole object target)
+#        TCUP_E2E_CAPABILITIES capability globs of the object run (default: none, the whole object target)
+#        TCUP_E2E_COMPUTE      0 to skip the compute-target run (default 1)
+#        TCUP_E2E_DEVCLOUD_DIR a platform devcloud that already runs there: used as is, never stopped
 #        PYTHON                host interpreter with tcup installed (default .venv/bin/python)
 # Exit:  0 passed; 1 failed; 0 with a "SKIP" line when ../shared is absent (nothing to build with).
 set -euo pipefail
@@ -25,6 +31,7 @@ TOOLS=${TCUP_CONTAINER_TOOLS:-$SHARED/tools/container}
 INTEROP=${TCUP_INTEROP_DIR:-$SHARED/interop}
 PORT_BASE=${TCUP_E2E_PORT_BASE:-28000}
 CAPS=${TCUP_E2E_CAPABILITIES:-}
+COMPUTE=${TCUP_E2E_COMPUTE:-1}
 PYTHON=${PYTHON:-$ROOT/.venv/bin/python}
 IMAGE=tcup:ci
 
@@ -41,13 +48,14 @@ fi
 [[ $(id -u) == 0 ]] || die "run as root (the container engine scripts need it)"
 
 WORK=$(mktemp -d /tmp/tcup-docker-e2e.XXXXXX)
-DEVCLOUD=$WORK/devcloud
+DEVCLOUD=${TCUP_E2E_DEVCLOUD_DIR:-$WORK/devcloud}
+OWN_DEVCLOUD=$([[ -n "${TCUP_E2E_DEVCLOUD_DIR:-}" ]] && echo 0 || echo 1)
 COLLECTOR_PID=""
 ENGINE_STARTED=0
 cleanup() {
     set +e
     [[ -n "$COLLECTOR_PID" ]] && kill "$COLLECTOR_PID" 2>/dev/null && wait "$COLLECTOR_PID" 2>/dev/null
-    [[ -d "$DEVCLOUD" ]] && "$PYTHON" -m tcup devcloud down --dir "$DEVCLOUD" >/dev/null 2>&1
+    ((OWN_DEVCLOUD)) && [[ -d "$DEVCLOUD" ]] && "$PYTHON" -m tcup devcloud down --dir "$DEVCLOUD" >/dev/null 2>&1
     ((ENGINE_STARTED)) && bash "$TOOLS/engine-down.sh" >/dev/null 2>&1
     rm -rf "$WORK"
 }
@@ -83,9 +91,16 @@ docker run --rm --network none --user 12345:12345 "$IMAGE" --self-check >/dev/nu
 
 # -- 4. a real run against the devcloud --------------------------------------------------------
 t0=$SECONDS
-"$PYTHON" -m tcup devcloud up --dir "$DEVCLOUD" --port-base "$PORT_BASE" >"$WORK/devcloud.log" 2>&1 \
-    || { tail -n 30 "$WORK/devcloud.log"; die "tcup devcloud up failed"; }
-say "devcloud up in $((SECONDS - t0)) s"
+if ((OWN_DEVCLOUD)); then
+    # NOTE: one platform cloud serves both runs (it has Swift too): a second devcloud would cost more
+    "$PYTHON" -m tcup devcloud up --services platform --dir "$DEVCLOUD" --port-base "$PORT_BASE" \
+        >"$WORK/devcloud.log" 2>&1 || { tail -n 30 "$WORK/devcloud.log"; die "tcup devcloud up failed"; }
+    say "platform devcloud up in $((SECONDS - t0)) s"
+else
+    "$PYTHON" -m tcup devcloud status --dir "$DEVCLOUD" >"$WORK/devcloud.log" 2>&1 \
+        || { tail -n 30 "$WORK/devcloud.log"; die "the devcloud in $DEVCLOUD does not run"; }
+    say "using the running devcloud in $DEVCLOUD"
+fi
 # The image's user (uid 1000) must read the accounts file (passwords: mode 0600, in $WORK only)
 # and write the output folder.
 install -m 0600 -o 1000 -g 1000 "$DEVCLOUD/etc/accounts.yaml" "$WORK/accounts.yaml"
@@ -152,7 +167,43 @@ docker run --rm --network host --user 4242:4242 -e OS_CLOUD=devcloud \
 grep -q '"success": 1,' "$WORK/out-clouds/summary.json" || die "the clouds.yaml variant did not pass its test"
 say "clouds.yaml variant as uid 4242: passed"
 
-# -- 5. check the outputs ----------------------------------------------------------------------
+# -- 5. the compute target, from the image, against the same cloud ------------------------------
+if ((COMPUTE)); then
+    install -d -m 0755 -o 1000 -g 1000 "$WORK/out-compute"
+    t0=$SECONDS
+    set +e
+    docker run --rm --network host \
+        -e OS_AUTH_URL -e OS_USERNAME -e OS_PASSWORD -e OS_PROJECT_NAME -e OS_USER_DOMAIN_NAME \
+        -e OS_PROJECT_DOMAIN_NAME -e OS_REGION_NAME -e OS_INTERFACE -e OS_IDENTITY_API_VERSION \
+        -v "$INTEROP:/guidelines:ro" -v "$WORK/accounts.yaml:/run/tcup/accounts.yaml:ro" -v "$WORK/out-compute:/out" \
+        "$IMAGE" run --guideline 2020.06 --target compute --environment devcloud \
+        --accounts-file /run/tcup/accounts.yaml --output /out --no-progress \
+        >"$WORK/run-compute.out" 2>"$WORK/run-compute.log"
+    rc=$?
+    set -e
+    grep -E "^(Verdict|RefStack-compatible verdict):" "$WORK/run-compute.out" || true
+    case $rc in
+        0) say "tcup run --target compute in the container: compliant in $((SECONDS - t0)) s" ;;
+        1) tail -n 60 "$WORK/run-compute.out"; die "tcup run --target compute: not compliant (exit status 1)" ;;
+        *) tail -n 40 "$WORK/run-compute.log"; die "tcup run --target compute could not run (exit status $rc)" ;;
+    esac
+    grep -q "^Verdict: YES" "$WORK/run-compute.out" || die "the compute report does not say 'Verdict: YES'"
+    "$PYTHON" - "$WORK/out-compute" <<'EOF' || die "the compute outputs are wrong"
+import json, pathlib, sys
+out = pathlib.Path(sys.argv[1])
+summary = json.loads((out / "summary.json").read_text())
+print(f"docker-e2e: compute: {summary['selected_tests']} tests: {summary['counts']}")
+(report,) = json.loads((out / "compliance.json").read_text())["reports"]
+assert report["target"] == "compute", report["target"]
+assert report["verdicts"] == {"tcup": "YES", "refstack": "NO", "differ": True}, report["verdicts"]
+states = report["required_states"]
+assert all(states[s] == 0 for s in ("failed", "skipped", "needs-accounts", "missing", "not-run")), states
+assert states["exempted"] == 2 and states["passed"] > 200, states
+assert {(e["kind"], e["environment"]) for e in report["exemptions"]} == {("environment", "devcloud")}
+EOF
+fi
+
+# -- 6. check the outputs ----------------------------------------------------------------------
 "$PYTHON" - "$WORK/out" "$OS_PASSWORD" "${COLLECTOR_URL:-}" <<'EOF' || die "the outputs are wrong"
 import json, pathlib, re, sys
 import requests

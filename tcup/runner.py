@@ -3,7 +3,9 @@
 * Tests are named exactly (``--load-list`` of full ids from the pre-built test index), so stestr
   skips its own discovery listing of every Tempest test; and each worker imports only the test
   modules of the selected tests (a generated ``tcup_discover`` package), not all of Tempest and its
-  plugins as Tempest's ``test_discover`` does (2-8 s less per worker start).
+  plugins as Tempest's ``test_discover`` does (2-8 s less per worker start). That package matches
+  the load list by test name: an id's ``[attributes]`` may depend on tempest.conf (a conditional
+  ``slow``), and the index was listed with Tempest's defaults.
 * stestr runs in the workspace :mod:`tcup.stestr_workspace` keeps per cloud and Tempest version,
   with a worker file from :mod:`tcup.scheduling` that balances the test classes over the workers.
 * Each worker runs ``threads`` test classes at once (:mod:`tcup.worker_suite`): the tests mostly

@@ -9,12 +9,20 @@ standard library and testtools, which stestr brings).
   setUpClass/tearDownClass; classes start longest first (``order``). Each thread's results reach
   stestr one complete test at a time (testtools' ``ThreadsafeForwardingResult``), tagged
   ``tcup-thread-N``.
+* A class that asks for an API microversion (a ``min_microversion``, ``volume_min_microversion`` or
+  ``placement_min_microversion`` attribute) runs alone in its worker: Tempest keeps the request
+  microversion in module globals (``base_compute_client.COMPUTE_MICROVERSION`` and the volume and
+  placement ones), which every compute or volume class sets in its set-up and clears in its
+  tear-down, so a class beside it would change the version of its requests. The others (which all
+  request the configured minimum, the API's default) still share the worker's threads.
+* stestr's ``--load-list`` selects tests by name, without the ``[attributes]``: Tempest adds some
+  attributes only under a given configuration (``slow`` when ``[validation] run_validation`` is
+  set), so the run's ids may differ there from those the test index was listed with.
 """
 
 from __future__ import annotations
 
 import json
-import queue
 import threading
 import unittest
 from pathlib import Path
@@ -25,6 +33,8 @@ from testtools.testsuite import filter_by_ids
 
 PLAN_FILE = "plan.json"
 THREAD_TAG = "tcup-thread-"
+# Class attributes that make Tempest request an API microversion other than the configured minimum
+MICROVERSION_ATTRIBUTES = ("min_microversion", "volume_min_microversion", "placement_min_microversion")
 
 
 def _plan() -> dict[str, Any]:
@@ -36,10 +46,7 @@ def load_tests(loader: unittest.TestLoader, tests: unittest.TestSuite, pattern: 
     """The ``load_tests`` protocol: the plan's modules, run by :class:`ThreadedSuite` when asked."""
     plan = _plan()
     suite = unittest.TestSuite(loader.loadTestsFromNames(plan.get("modules", [])))
-    threads = int(plan.get("threads", 1))
-    if threads <= 1:
-        return suite
-    return ThreadedSuite(suite, threads=threads, order=plan.get("order", []))
+    return ThreadedSuite(suite, threads=int(plan.get("threads", 1)), order=plan.get("order", []))
 
 
 def class_of(test_id: str) -> str:
@@ -47,8 +54,20 @@ def class_of(test_id: str) -> str:
     return test_id.split("[", 1)[0].rsplit(".", 1)[0]
 
 
+def name_of(test_id: str) -> str:
+    """``pkg.mod.Class.test_x[attrs]`` -> ``pkg.mod.Class.test_x``."""
+    return test_id.split("[", 1)[0]
+
+
+def sets_microversion(group: list[unittest.TestCase]) -> bool:
+    """True when the class of ``group`` asks for an API microversion (it must run alone)."""
+    cls = type(group[0]) if group else None
+    return any(getattr(cls, attr, None) is not None for attr in MICROVERSION_ATTRIBUTES)
+
+
 class ThreadedSuite(unittest.TestSuite):
-    """Runs its test classes on ``threads`` threads, each class whole on one thread."""
+    """Runs its test classes on ``threads`` threads, each class whole on one thread, and a class
+    that sets a microversion alone."""
 
     def __init__(self, inner: unittest.TestSuite, *, threads: int, order: list[str]) -> None:
         super().__init__()
@@ -63,8 +82,9 @@ class ThreadedSuite(unittest.TestSuite):
         return self.inner.countTestCases()
 
     def filter_by_ids(self, test_ids: Any) -> ThreadedSuite:
-        """stestr's ``--load-list`` filter, applied to the wrapped suite."""
-        self.inner = filter_by_ids(self.inner, test_ids)
+        """stestr's ``--load-list`` filter, applied to the wrapped suite by test name (the
+        ``[attributes]`` of an id may depend on the configuration)."""
+        self.inner = filter_by_ids(self.inner, _ByName(test_ids))
         return self
 
     def classes(self) -> list[list[unittest.TestCase]]:
@@ -77,10 +97,10 @@ class ThreadedSuite(unittest.TestSuite):
         return [groups[n] for n in sorted(groups, key=lambda n: rank.get(n, len(rank)))]
 
     def run(self, result: Any, debug: bool = False) -> Any:
-        work: queue.SimpleQueue[list[unittest.TestCase]] = queue.SimpleQueue()
+        if self.threads <= 1:
+            return self.inner.run(result, debug)
         classes = self.classes()
-        for group in classes:
-            work.put(group)
+        work = _Work(classes)
         semaphore = threading.Semaphore(1)
         stop = threading.Event()
         workers = []
@@ -102,18 +122,58 @@ class ThreadedSuite(unittest.TestSuite):
         return result
 
 
-def _drain(
-    work: queue.SimpleQueue[list[unittest.TestCase]],
-    forward: ThreadsafeForwardingResult,
-    stop: threading.Event,
-    target: Any,
-) -> None:
-    while not stop.is_set() and not getattr(target, "shouldStop", False):
-        try:
-            group = work.get_nowait()
-        except queue.Empty:
+class _ByName:
+    """The ids of a load list, matched by test name whatever their ``[attributes]``."""
+
+    def __init__(self, test_ids: Any) -> None:
+        self.names = {name_of(str(i)) for i in test_ids}
+
+    def __contains__(self, test_id: object) -> bool:
+        return name_of(str(test_id)) in self.names
+
+
+class _Work:
+    """The classes still to run, handed out in order; a class that sets a microversion waits until
+    no other class runs, and no class starts while it runs (or waits)."""
+
+    def __init__(self, classes: list[list[unittest.TestCase]]) -> None:
+        self.pending = list(classes)
+        self.running = 0
+        self.exclusive = False  # a microversion class has been taken: it runs (or waits) alone
+        self.changed = threading.Condition()
+
+    def take(self, stop: threading.Event) -> list[unittest.TestCase] | None:
+        """The next class to run (None: nothing left, or stopping); blocks while a class runs alone."""
+        with self.changed:
+            while self.exclusive:
+                self.changed.wait(0.2)
+            if stop.is_set() or not self.pending:
+                return None
+            group = self.pending.pop(0)
+            if sets_microversion(group):
+                self.exclusive = True
+                while self.running:
+                    self.changed.wait(0.2)
+            self.running += 1
+            return group
+
+    def done(self, group: list[unittest.TestCase]) -> None:
+        with self.changed:
+            self.running -= 1
+            if sets_microversion(group):
+                self.exclusive = False
+            self.changed.notify_all()
+
+
+def _drain(work: _Work, forward: ThreadsafeForwardingResult, stop: threading.Event, target: Any) -> None:
+    while not getattr(target, "shouldStop", False):
+        group = work.take(stop)
+        if group is None:
             return
-        # NOTE: each class is a fresh top-level run: unittest must not tear the previous class down again
-        forward._previousTestClass = None  # type: ignore[attr-defined]
-        forward._moduleSetUpFailed = False  # type: ignore[attr-defined]
-        unittest.TestSuite(group).run(forward)
+        try:
+            # NOTE: each class is a fresh top-level run: unittest must not tear the previous class down again
+            forward._previousTestClass = None  # type: ignore[attr-defined]
+            forward._moduleSetUpFailed = False  # type: ignore[attr-defined]
+            unittest.TestSuite(group).run(forward)
+        finally:
+            work.done(group)

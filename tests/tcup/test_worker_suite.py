@@ -1,7 +1,8 @@
 """The worker loader under the real stestr of the Tempest install: classes on threads, whole and once.
 
 A stand-in test package (no cloud) records when each class's setUpClass/tearDownClass ran and on
-which thread; each test waits 0.4 s, as API tests wait on a cloud.
+which thread; each test waits 0.4 s, as API tests wait on a cloud. Classes named in
+``TCUP_FAKE_MICROVERSIONED`` ask for an API microversion, as Tempest's microversioned classes do.
 """
 
 from __future__ import annotations
@@ -27,8 +28,10 @@ FAKE_MODULE = """
 import json, os, threading, time, unittest
 
 LOG = os.environ["TCUP_FAKE_LOG"]
-# with TCUP_FAKE_TOGETHER=N, no class gets past its set-up until N classes are in set-up at once
+# with TCUP_FAKE_TOGETHER=N, no class without a microversion gets past its set-up until N such
+# classes are in set-up at once
 TOGETHER = threading.Barrier(int(os.environ.get("TCUP_FAKE_TOGETHER") or 1), timeout=60)
+MICROVERSIONED = [n for n in os.environ.get("TCUP_FAKE_MICROVERSIONED", "").split(",") if n]
 
 
 def note(event, cls):
@@ -41,13 +44,18 @@ class Base(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         note("setup", cls)
-        TOGETHER.wait()
+        if cls.__name__ not in MICROVERSIONED:
+            TOGETHER.wait()
 
     @classmethod
     def tearDownClass(cls):
         note("teardown", cls)
 
 {classes}
+
+# as Tempest's BaseV2ComputeTest / BaseVolumeTest subclasses say which microversion they need
+for number, name in enumerate(MICROVERSIONED):
+    setattr(globals()[name], ("min_microversion", "volume_min_microversion")[number % 2], "2.2")
 """
 
 CLASS = """
@@ -88,7 +96,15 @@ def tempest_env():  # type: ignore[no-untyped-def]
         skip_or_fail(f"no Tempest installed (its stestr runs the workers): {exc}")
 
 
-def _run(tmp_path: Path, env, threads: int, concurrency: int = 1, together: int = 1):  # type: ignore[no-untyped-def]
+def _run(  # type: ignore[no-untyped-def]
+    tmp_path: Path,
+    env,
+    threads: int,
+    concurrency: int = 1,
+    together: int = 1,
+    microversioned: tuple[str, ...] = (),
+    attrs: str = "",
+):
     source = tmp_path / "src"
     source.mkdir()
     ids = _package(source)
@@ -105,12 +121,13 @@ def _run(tmp_path: Path, env, threads: int, concurrency: int = 1, together: int 
     )
     os.environ["TCUP_FAKE_LOG"] = str(log)
     os.environ["TCUP_FAKE_TOGETHER"] = str(together)
+    os.environ["TCUP_FAKE_MICROVERSIONED"] = ",".join(microversioned)
     try:
         outcome = run_tests(
             env=env,
             install=TempestInstall("0", str(source), ()),
             files=files,
-            test_ids=ids,
+            test_ids=[f"{i}{attrs}" for i in ids],
             concurrency=concurrency,
             subunit_path=tmp_path / "out.subunit",
             stderr_path=tmp_path / "stestr.log",
@@ -118,7 +135,7 @@ def _run(tmp_path: Path, env, threads: int, concurrency: int = 1, together: int 
             threads=threads,
         )
     finally:
-        del os.environ["TCUP_FAKE_LOG"], os.environ["TCUP_FAKE_TOGETHER"]
+        del os.environ["TCUP_FAKE_LOG"], os.environ["TCUP_FAKE_TOGETHER"], os.environ["TCUP_FAKE_MICROVERSIONED"]
     events = [json.loads(line) for line in log.read_text().splitlines()]
     return outcome, events
 
@@ -148,3 +165,38 @@ def test_one_thread_runs_the_classes_one_after_another(tmp_path: Path, tempest_e
     order = [(e["event"], e["class"]) for e in events if e["event"] != "test"]
     # each class is set up after the previous one was torn down
     assert order == [(kind, c) for c in sorted(CLASSES) for kind in ("setup", "teardown")]
+
+
+def _spans(events: list[dict]) -> dict[str, tuple[float, float]]:  # type: ignore[type-arg]
+    """Class -> (its set-up began, its tear-down ran)."""
+    begin = {e["class"]: e["at"] for e in events if e["event"] == "setup"}
+    return {e["class"]: (begin[e["class"]], e["at"]) for e in events if e["event"] == "teardown"}
+
+
+def test_a_class_that_sets_a_microversion_runs_alone_in_its_worker(tmp_path: Path, tempest_env) -> None:  # type: ignore[no-untyped-def]
+    # Gamma asks for a compute microversion, Delta for a volume one (Tempest keeps either in a module
+    # global of the worker); Alpha and Beta wait in their set-up for each other, so they must share
+    # the worker's threads, while Gamma and Delta must never overlap any other class
+    outcome, events = _run(tmp_path, tempest_env, threads=4, together=2, microversioned=("Gamma", "Delta"))
+    results = {r.test_id: r.outcome.value for r in read_results_file(outcome.subunit_path).results}
+    assert len(results) == len(CLASSES) * TESTS_PER_CLASS
+    assert results.pop("fakeapi.test_fake.Gamma.test_1") == "fail"
+    assert set(results.values()) == {"success"}
+    spans = _spans(events)
+    assert set(spans) == set(CLASSES)
+    alpha, beta = spans["Alpha"], spans["Beta"]
+    assert alpha[0] < beta[1] and beta[0] < alpha[1]  # side by side
+    for alone in ("Gamma", "Delta"):
+        start, end = spans[alone]
+        for other, (o_start, o_end) in spans.items():
+            if other != alone:
+                assert end < o_start or o_end < start, (alone, other, spans)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_the_load_list_selects_tests_whatever_their_attributes(tmp_path: Path, tempest_env, threads: int) -> None:  # type: ignore[no-untyped-def]
+    # the test index was listed under another configuration: its ids carry attributes (a conditional
+    # "slow") that the tests do not have in this run; every listed test must still run
+    outcome, _ = _run(tmp_path, tempest_env, threads=threads, concurrency=2, attrs="[id-52e9045a,slow]")
+    results = {r.test_id: r.outcome.value for r in read_results_file(outcome.subunit_path).results}
+    assert set(results) == {f"fakeapi.test_fake.{c}.test_{i}" for c in CLASSES for i in range(TESTS_PER_CLASS)}
