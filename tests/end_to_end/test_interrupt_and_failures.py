@@ -52,6 +52,10 @@ def _objectstore_run_past(
             str(output),
             "--concurrency",
             "1",
+            # NOTE: one class at a time, so that the run is still going when the signal lands (with
+            # several classes on threads a quiet machine finishes the 56 tests in a few seconds)
+            "--io-threads",
+            "1",
             "--no-progress",
             *options,
         ],
