@@ -15,7 +15,7 @@ import pandas as pd
 
 from interop_model.guidelines import Guideline
 from scoring import tables as T
-from scoring.assessment import Runs, assess, capability_definitions, choose_target, score_with_guideline
+from scoring.assessment import Assessment, Runs, assess, capability_definitions, choose_target, score_with_guideline
 from scoring.draft import draft_decisions, draft_guideline
 from scoring.engine import check_weights, score
 from scoring.evidence import DEFAULT_THRESHOLD, pass_rates_frame
@@ -24,12 +24,14 @@ from scoring.worksheet import Worksheet, read_worksheet, render_worksheet, requi
 __all__ = [
     "DEFAULT_THRESHOLD",
     "board_bytes",
+    "board_view",
     "disagreements",
     "draft",
     "import_board",
     "pass_rates",
     "rewrite_worksheet",
     "runs_data",
+    "runs_from_cases",
     "runs_from_columns",
     "score_achievements",
     "score_marks",
@@ -96,6 +98,23 @@ def runs_from_columns(
     return Runs(T.runs_frame(cpids, started), T.results_frame(results_run, results_test, results_uuid, results_passed))
 
 
+def runs_from_cases(
+    cpids: Sequence[str],
+    results_run: Sequence[int],
+    results_case: Sequence[int],
+    case_names: Sequence[str],
+    case_uuids: Sequence[str | None],
+) -> Runs:
+    """Passed results as numbers: the shape a store keeps them in, read without a string per result.
+
+    :param cpids: one per run; run ``i`` is ``cpids[i]`` (one run per cloud: the input order decides).
+    :param results_run: for each passed result, the number of its run (0-based).
+    :param results_case: for each passed result, its index into ``case_names`` and ``case_uuids``.
+    :param case_uuids: each case's idempotent id as text (``str(UUID)``), or None.
+    """
+    return Runs(T.runs_frame(cpids), T.results_frame_from_cases(results_run, results_case, case_names, case_uuids))
+
+
 def pass_rates(
     runs: Iterable[T.RunLike] | Runs,
     guideline: Guideline,
@@ -132,16 +151,46 @@ def disagreements(
     """Every disagreement: score against status (with the process rule), board marks against
     evidence, and hand-written totals against the weights. Keys: capability, kind, criterion,
     board, evidence, rule, detail."""
-    data = None if runs is None else runs if isinstance(runs, Runs) else runs_data(runs)
-    result = assess(
-        _worksheet(worksheet_text, source, graduated),
-        guideline,
-        target=target,
-        previous=previous,
-        runs=data,
-        threshold=threshold,
-    )
+    result, _ = _assessed(worksheet_text, guideline, previous, runs, target, threshold, source, graduated)
     return T.records(result.disagreements.set_index(T.CAPABILITY))
+
+
+def board_view(
+    worksheet_text: str,
+    guideline: Guideline,
+    *,
+    previous: Sequence[Guideline] = (),
+    runs: Iterable[T.RunLike] | Runs | None = None,
+    target: str | None = None,
+    threshold: float = DEFAULT_THRESHOLD,
+    source: str = "worksheet",
+    graduated: bool = False,
+) -> dict[str, list[dict[str, Any]]]:
+    """What a page of the board shows, from one reading and scoring of the worksheet:
+    ``scores`` (as :func:`tabulate`), ``pass_rates`` (as :func:`pass_rates`, empty without runs)
+    and ``disagreements`` (as :func:`disagreements`)."""
+    result, data = _assessed(worksheet_text, guideline, previous, runs, target, threshold, source, graduated)
+    return {
+        "scores": T.records(result.scored.marks.join(result.scored.scores)),
+        "pass_rates": [] if data is None else pass_rates(data, guideline, target, threshold=threshold),
+        "disagreements": T.records(result.disagreements.set_index(T.CAPABILITY)),
+    }
+
+
+def _assessed(
+    worksheet_text: str,
+    guideline: Guideline,
+    previous: Sequence[Guideline],
+    runs: Iterable[T.RunLike] | Runs | None,
+    target: str | None,
+    threshold: float,
+    source: str,
+    graduated: bool,
+) -> tuple[Assessment, Runs | None]:
+    """The worksheet assessed, and the runs as the engine reads them."""
+    data = None if runs is None else runs if isinstance(runs, Runs) else runs_data(runs)
+    worksheet = _worksheet(worksheet_text, source, graduated)
+    return assess(worksheet, guideline, target=target, previous=previous, runs=data, threshold=threshold), data
 
 
 def write_board(

@@ -239,6 +239,22 @@ def results_frame(run: Any, test: Any, uuid: Any, passed: Any) -> pd.DataFrame:
     )
 
 
+def results_frame_from_cases(run: Any, case: Any, names: Sequence[str], uuids: Sequence[str | None]) -> pd.DataFrame:
+    """Passed results given as case numbers into a table of distinct cases (names and uuids):
+    the categorical columns are built from the table's codes, never from one string per result."""
+    case_codes = np.asarray(case, dtype=np.int64)
+    name_codes, name_values = pd.factorize(pd.Series(list(names), dtype=object))
+    uuid_codes, uuid_values = pd.factorize(pd.Series(list(uuids), dtype=object))  # None -> -1, a missing value
+    return pd.DataFrame(
+        {
+            RUN: np.asarray(run, dtype=np.int64),
+            TEST: pd.Categorical.from_codes(name_codes[case_codes], categories=name_values),
+            UUID_: pd.Categorical.from_codes(uuid_codes[case_codes], categories=uuid_values),
+            PASSED: np.ones(len(case_codes), dtype=bool),
+        }
+    )
+
+
 def statuses_series(guideline: Guideline | None, target: str | None) -> pd.Series:
     """Capability -> status value for ``target`` ("" where unlisted); empty without a guideline."""
     if guideline is None or target is None or target not in guideline.programs:

@@ -6,6 +6,7 @@ import io
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 import pandas as pd
 import pytest
@@ -38,6 +39,7 @@ def test_every_public_function_returns_plain_data(
         api.rewrite_worksheet(text, guideline),
         api.pass_rates(runs, guideline),
         api.disagreements(text, guideline, runs=runs),
+        api.board_view(text, guideline, runs=runs),
         api.import_board(io.BytesIO(buffer.getvalue())),
         api.board_bytes(text, guideline),
         api.score_marks({"x-y": ["1"] * 13}, guideline),
@@ -99,6 +101,56 @@ def test_runs_from_columns_match_run_reports(make_guideline: Callable[..., Guide
     (row,) = api.pass_rates(columns, guideline)
     # c1's latest run is run 0 (started later) and passes both; c2 passes only t.b
     assert (row["clouds"], row["clouds_passing"], row["pass_rate"]) == (2, 1, 0.5)
+
+
+def test_runs_from_cases_match_run_reports(make_guideline: Callable[..., Guideline]) -> None:
+    guideline = make_guideline(
+        {"a-x": "required", "b-y": "advisory"},
+        tests={
+            "a-x": [{"name": "t.a", "idempotent_id": "id-00000000-0000-4000-8000-000000000001"}, {"name": "t.b"}],
+            "b-y": [{"name": "t.c"}],
+        },
+    )
+    uuid_a = "00000000-0000-4000-8000-000000000001"
+    # cases: 0 t.a (by its id, under a new name), 1 t.b, 2 t.c, 3 a case no run passes
+    names, uuids = ["t.a.renamed", "t.b", "t.c", "t.z"], [uuid_a, None, None, None]
+    passes = {"c1": [0, 1, 2], "c2": [1], "c3": [2, 1]}
+    run_of = [n for n, cases in enumerate(passes.values()) for _ in cases]
+    case_of = [c for cases in passes.values() for c in cases]
+    from_cases = api.runs_from_cases(list(passes), run_of, case_of, names, uuids)
+    case = [CaseResult(test_id=n, idempotent_id=UUID(u) if u else None) for n, u in zip(names, uuids, strict=True)]
+    reports = [
+        RunReport(cpid=k, duration_seconds=1, results=tuple(case[c] for c in cases)) for k, cases in passes.items()
+    ]
+    assert api.pass_rates(from_cases, guideline) == api.pass_rates(reports, guideline)
+    rates = {r["capability"]: (r["clouds"], r["clouds_passing"]) for r in api.pass_rates(from_cases, guideline)}
+    assert rates == {"a-x": (3, 1), "b-y": (3, 2)}
+    empty = api.runs_from_cases([], [], [], [], [])
+    assert all(r["clouds"] == 0 for r in api.pass_rates(empty, guideline))
+
+
+def test_board_view_is_tabulate_pass_rates_and_disagreements_at_once(
+    materials: Path, load: Callable[[str], Guideline]
+) -> None:
+    guideline, previous = load("next.json"), [load("2020.06.json")]
+    text = (materials / "scoring.txt").read_text(encoding="utf-8")
+    entries = [e for cap in guideline.capabilities.values() for e in cap.tests][:40]
+    runs = [
+        RunReport(
+            cpid=f"cloud-{n}",
+            duration_seconds=1,
+            results=tuple(CaseResult(test_id=e.name, idempotent_id=e.uuid) for e in entries[: 10 * (n + 1)]),
+        )
+        for n in range(4)
+    ]
+    view = api.board_view(text, guideline, previous=previous, runs=runs, target="platform", source="scoring.txt")
+    assert view["scores"] == api.tabulate(text, guideline, source="scoring.txt")
+    assert view["pass_rates"] == api.pass_rates(runs, guideline, "platform")
+    assert view["disagreements"] == api.disagreements(
+        text, guideline, previous=previous, runs=runs, target="platform", source="scoring.txt"
+    )
+    assert any(r["clouds_passing"] for r in view["pass_rates"])  # the runs count
+    assert api.board_view(text, guideline, source="scoring.txt")["pass_rates"] == []
 
 
 @pytest.mark.parametrize("text", ["", "garbage\n", "just prose: no marks\n\x00\n", "[1,1,1]\n"])

@@ -126,3 +126,34 @@ def test_board_of_a_posted_worksheet_and_errors(loaded: Flask) -> None:
     dns = client.get("/v1/scoring/board?guideline=2020.06&target=dns").get_json()
     assert dns["worksheet"] == "scoring_dns.txt" and dns["guideline_file"] == "dns.2020.06.json"
     assert client.get("/v1/scoring/worksheets").get_json() == ["scoring.txt", "scoring_dns.txt"]
+
+
+def test_evidence_columns_are_the_evidence_reports(loaded: Flask, guideline: Guideline, parties: Parties) -> None:
+    from webapp.store import catalog
+    from webapp.store import runs as store
+
+    images = entries_of(guideline, "images-v2-list")
+    tokens = entries_of(guideline, "identity-v3-tokens-create")
+    renamed = [(f"{name}.renamed", uuid) for name, uuid in tokens if uuid]  # listed by idempotent id only
+    unlisted = [(f"tempest.api.extra.test_{i}", None) for i in range(30)]
+    upload(loaded, images + tokens, "cloud-a", 1)  # superseded by the next
+    upload(loaded, images + unlisted, "cloud-a", 2)
+    upload(loaded, renamed + unlisted[:5], "cloud-b", 3)
+    upload(loaded, images + tokens + unlisted, "cloud-c", 4)
+    assert parties.owner.key is not None  # private: never evidence
+    upload(loaded, images, "cloud-d", 5, sign(v1_body(images, cpid="cloud-d"), parties.owner.key))
+    with database(loaded).sessions() as sess:
+        later = catalog.load_guideline(sess, "next.json")
+        assert later is not None
+        guidelines = [later.guideline, guideline]
+        columns = store.evidence_columns(sess, guidelines)
+        reports = store.evidence_reports(sess, guidelines)
+    assert columns.cpids == [r.cpid for r in reports] == ["cloud-a", "cloud-b", "cloud-c"]
+    from_columns = scoring.runs_from_cases(columns.cpids, columns.run_of, columns.case_of, columns.names, columns.uuids)
+    assert len(columns.case_of) == sum(len(r.results) for r in reports) > 0
+    assert not any(name.startswith("tempest.api.extra.") for name in columns.names)
+    for listed in guidelines:
+        rates = scoring.pass_rates(from_columns, listed, "platform")
+        assert rates == scoring.pass_rates(reports, listed, "platform")
+    passing = {r["capability"]: r["clouds_passing"] for r in scoring.pass_rates(from_columns, guideline, "platform")}
+    assert passing["images-v2-list"] == 2 and passing["identity-v3-tokens-create"] == 2  # cloud-b by id

@@ -16,13 +16,13 @@ from __future__ import annotations
 import csv
 import io
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from types import ModuleType
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
-from interop_model import RunReport, UnknownTarget
+from interop_model import Guideline, UnknownTarget
 from scoring.errors import ScoringError
 from webapp.errors import ApiError
 from webapp.sessions import session
@@ -73,10 +73,12 @@ def _threshold() -> float:
     return value
 
 
-def evidence_runs(*, signed_only: bool = False) -> list[RunReport]:
-    """Each cloud's latest public run, as passed tests only."""
-    sess = session()
-    return [store.passed_report(sess, r) for r in store.latest_public_runs(sess, signed_only=signed_only)]
+def evidence(guidelines: Sequence[Guideline], *, signed_only: bool = False) -> tuple[Any, int]:
+    """Each cloud's latest public run, as the passed tests ``guidelines`` list, ready for the
+    engine (:class:`scoring.api.Runs`), and the number of clouds."""
+    columns = store.evidence_columns(session(), guidelines, signed_only=signed_only)
+    runs = _engine().runs_from_cases(columns.cpids, columns.run_of, columns.case_of, columns.names, columns.uuids)
+    return runs, len(columns.cpids)
 
 
 def _scoring_errors(call: Callable[[], Any]) -> Any:
@@ -106,7 +108,7 @@ def show_pass_rates() -> Response:
     loaded = _guideline()
     target, threshold = _target(loaded), _threshold()
     signed_only = request.args.get("signed_only", "").lower() in ("1", "true", "yes")
-    runs = evidence_runs(signed_only=signed_only)
+    runs, clouds = evidence([loaded.guideline], signed_only=signed_only)
     records = _scoring_errors(lambda: scoring.pass_rates(runs, loaded.guideline, target, threshold=threshold))
     if request.path.endswith(".csv"):
         return _csv(records, f"pass-rates-{loaded.guideline.id}.csv")
@@ -116,7 +118,7 @@ def show_pass_rates() -> Response:
             "guideline_file": loaded.file,
             "target": target or "platform",
             "threshold": threshold,
-            "clouds": len(runs),
+            "clouds": clouds,
             "evidence": EVIDENCE + (", signed only" if signed_only else ""),
             "capabilities": records,
         }
@@ -165,7 +167,7 @@ def _board() -> Response:
             headers={"Content-Disposition": f"attachment; filename=board-{loaded.guideline.id}.csv"},
         )
     previous = [g.guideline for g in catalog.previous_guidelines(session(), loaded.file)]
-    runs = evidence_runs()
+    runs, clouds = evidence([loaded.guideline, *previous])
     if request.path.endswith(".xlsx"):
         data = _scoring_errors(
             lambda: scoring.board_bytes(
@@ -177,10 +179,10 @@ def _board() -> Response:
             mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             headers={"Content-Disposition": f"attachment; filename=board-{loaded.guideline.id}.xlsx"},
         )
-    scores = _scoring_errors(lambda: scoring.tabulate(text, loaded.guideline, source=name))
-    disagreements = _scoring_errors(
-        lambda: scoring.disagreements(text, loaded.guideline, previous=previous, runs=runs, target=target, source=name)
+    view = _scoring_errors(
+        lambda: scoring.board_view(text, loaded.guideline, previous=previous, runs=runs, target=target, source=name)
     )
+    scores = view["scores"]
     return jsonify(
         {
             "guideline": loaded.guideline.id,
@@ -189,10 +191,10 @@ def _board() -> Response:
             "target": target,
             "cutoff": loaded.guideline.cutoff,
             "previous": [g.id for g in previous],
-            "clouds": len(runs),
+            "clouds": clouds,
             "must_pass": [s["capability"] for s in scores if s.get("star")],
             "scores": scores,
-            "disagreements": disagreements,
+            "disagreements": view["disagreements"],
         }
     )
 
@@ -245,4 +247,4 @@ def openapi_paths(
     return paths
 
 
-__all__ = ["bp", "evidence_runs", "openapi_paths"]
+__all__ = ["bp", "evidence", "openapi_paths"]

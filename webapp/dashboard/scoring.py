@@ -14,6 +14,7 @@ from flask import Response, current_app, render_template
 from markupsafe import Markup
 
 from interop_model import CRITERIA_ORDER
+from webapp.api.scoring import evidence
 from webapp.dashboard import charts
 from webapp.dashboard.pages import arg, attachment, bp, caches
 from webapp.errors import ApiError
@@ -102,14 +103,10 @@ def _board(source: ScoringSource) -> dict[str, Any]:
     hit = boards.get(key)
     if hit is not None:
         return hit  # type: ignore[no-any-return]
-    runs = scoring_api.runs_data(
-        store.evidence_reports(session(), [guideline, *(p.guideline for p in source.previous)])
-    )
+    runs, _ = evidence([guideline, *(p.guideline for p in source.previous)])
     statuses = {k: v.value for k, v in guideline.target_statuses(source.target).items()}
     try:
-        records = scoring_api.tabulate(source.text, guideline, source=source.worksheet)
-        rates = scoring_api.pass_rates(runs, guideline, source.target, threshold=source.threshold)
-        found = scoring_api.disagreements(
+        view = scoring_api.board_view(
             source.text,
             guideline,
             previous=[p.guideline for p in source.previous],
@@ -120,6 +117,7 @@ def _board(source: ScoringSource) -> dict[str, Any]:
         )
     except ScoringError as exc:
         raise ApiError(422, f"The worksheet cannot be scored with {source.loaded.file}", exc.problems) from None
+    records, rates, found = view["scores"], view["pass_rates"], view["disagreements"]
     names = {c.key: c.name for c in guideline.criteria}
     columns = [*CRITERIA_ORDER, "non_admin"]
     labels = [names.get(c, c) for c in CRITERIA_ORDER] + ["Non-Admin"]
@@ -180,9 +178,7 @@ def download_board() -> Response:
         source=source.worksheet,
         previous=[p.guideline for p in source.previous],
         program=source.target,
-        runs=scoring_api.runs_data(
-            store.evidence_reports(session(), [source.loaded.guideline, *(p.guideline for p in source.previous)])
-        ),
+        runs=evidence([source.loaded.guideline, *(p.guideline for p in source.previous)])[0],
         threshold=source.threshold,
     )
     return attachment(body, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "board.xlsx")

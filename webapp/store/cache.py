@@ -68,7 +68,8 @@ class StoreCaches:
     parsed_guidelines: Bounded = field(default_factory=lambda: Bounded(64))
     # guidelines -> (their test names, their idempotent ids) (webapp.store.runs)
     listed_tests: Bounded = field(default_factory=lambda: Bounded(64))
-    # (names, ids) -> test-case id -> the case as a passed result, or None when unlisted (webapp.store.runs)
+    # (names, ids) -> each test-case id judged: the case as a passed result, or None when unlisted,
+    # and the set of listed ids (webapp.store.runs)
     relevance: Bounded = field(default_factory=lambda: Bounded(16))
     # registry counter -> the public registry and the product lists (webapp.store.products)
     registry: Bounded = field(default_factory=lambda: Bounded(4))

@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 import uuid
 import zlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -579,17 +579,39 @@ def _listed(session: Session, guidelines: Sequence[Guideline]) -> tuple[frozense
     return found[1], found[2]
 
 
-def _relevant(session: Session, ids: list[int], names: frozenset[str], uuids: frozenset[str]) -> list[CaseResult]:
-    """The test cases among ``ids`` that the guidelines list; each case is judged once per app."""
-    known = caches_of(session).relevance.setdefault((names, uuids), dict)
-    unknown = [i for i in ids if i not in known]
+class _Relevance:
+    """Test-case ids judged against one set of guideline names and ids, and the listed ones."""
+
+    __slots__ = ("judged", "listed")
+
+    def __init__(self) -> None:
+        self.judged: dict[int, CaseResult | None] = {}  # case id -> the case as a passed result, None if unlisted
+        self.listed: set[int] = set()
+
+
+def _judge(session: Session, ids: Iterable[int], names: frozenset[str], uuids: frozenset[str]) -> _Relevance:
+    """The app's judgement of the test cases against the guidelines, ``ids`` included (each case once per app)."""
+    known: _Relevance = caches_of(session).relevance.setdefault((names, uuids), _Relevance)
+    wanted = ids if isinstance(ids, set) else set(ids)
+    unknown = sorted(wanted.difference(known.judged))
     if unknown:
-        if len(known) > 500_000:
-            known.clear()
+        if len(known.judged) > 500_000:
+            known.judged.clear()
+            known.listed.clear()
+            unknown = sorted(wanted)
         for case_id, (name, uuid) in zip(unknown, testsets.cases_of(session, unknown), strict=True):
-            listed = name in names or uuid in uuids
-            known[case_id] = CaseResult(test_id=name, idempotent_id=UUID(uuid) if uuid else None) if listed else None
-    return [case for case in map(known.get, ids) if case is not None]
+            if name in names or uuid in uuids:
+                known.judged[case_id] = CaseResult(test_id=name, idempotent_id=UUID(uuid) if uuid else None)
+                known.listed.add(case_id)
+            else:
+                known.judged[case_id] = None
+    return known
+
+
+def _relevant(session: Session, ids: list[int], names: frozenset[str], uuids: frozenset[str]) -> list[CaseResult]:
+    """The test cases among ``ids`` that the guidelines list."""
+    judged = _judge(session, ids, names, uuids).judged
+    return [case for case in map(judged.get, ids) if case is not None]
 
 
 def passed_reports(
@@ -649,6 +671,60 @@ def evidence_reports(session: Session, guidelines: Sequence[Guideline]) -> list[
     return [reports[r.id][0] for r in latest]
 
 
+@dataclass(frozen=True, slots=True)
+class EvidenceColumns:
+    """:func:`evidence_reports` as flat columns, for the scoring engine to read without a
+    Python object per result: run ``i`` is ``cpids[i]``; result ``j`` is a pass of case
+    ``case_of[j]`` (an index into ``names`` and ``uuids``) in run ``run_of[j]``."""
+
+    cpids: list[str]
+    run_of: list[int]
+    case_of: list[int]
+    names: list[str]
+    uuids: list[str | None]
+
+
+def evidence_columns(
+    session: Session, guidelines: Sequence[Guideline], *, signed_only: bool = False
+) -> EvidenceColumns:
+    """Each cloud's newest public run (``signed_only``: signed and shared), as the passed tests
+    the guidelines list, in columns.
+
+    # NOTE: 500 clouds of 1,500 passed tests are 750,000 ids, of which about 140,000 are
+    # listed. Filtering with a set's membership test and numbering the distinct cases once keeps
+    # the work in C; a CaseResult and a UUID string per result took most of the scoring page.
+    """
+    names, uuids = _listed(session, guidelines)
+    latest = latest_public_runs(session, signed_only=signed_only)
+    number = {r.id: i for i, r in enumerate(latest)}
+    unpacked: list[tuple[int, list[int]]] = []
+    for start in range(0, len(latest), 500):
+        chunk = [r.id for r in latest[start : start + 500]]
+        rows = session.execute(
+            select(Run.id, RunTests.packed).join(RunTests, RunTests.run_pk == Run.pk).where(Run.id.in_(chunk))
+        )
+        unpacked.extend((number[run_id], testsets.unpack_ids(packed)) for run_id, packed in rows)
+    every: set[int] = set()
+    every.update(*(ids for _, ids in unpacked))
+    listed = _judge(session, every, names, uuids).listed.__contains__
+    run_of: list[int] = []
+    found: list[int] = []
+    for run_number, ids in sorted(unpacked):
+        kept = list(filter(listed, ids))
+        run_of.extend([run_number] * len(kept))
+        found.extend(kept)
+    distinct = sorted(set(found))
+    code = {case_id: i for i, case_id in enumerate(distinct)}
+    cases = testsets.cases_of(session, distinct)
+    return EvidenceColumns(
+        cpids=[r.cpid for r in latest],
+        run_of=run_of,
+        case_of=list(map(code.__getitem__, found)),
+        names=[name for name, _ in cases],
+        uuids=[str(UUID(uuid)) if uuid else None for _, uuid in cases],  # as str(UUID) writes them
+    )
+
+
 # -- clouds ---------------------------------------------------------------------------------------
 
 
@@ -690,6 +766,7 @@ __all__ = [
     "USER",
     "USER_META",
     "CloudRow",
+    "EvidenceColumns",
     "NewRun",
     "RunFilters",
     "RunRecord",
@@ -700,6 +777,7 @@ __all__ = [
     "count_runs",
     "delete_meta",
     "delete_run",
+    "evidence_columns",
     "evidence_reports",
     "extended_body",
     "full_report",
