@@ -84,6 +84,12 @@ SETTINGS: tuple[Setting, ...] = (
         "widely deployed",
     ),
     Setting(
+        "SCORING_PRELOAD",
+        True,
+        "tcup-server serve loads the scoring engine (pandas) once, before its workers start, so that the first "
+        "scoring page does not wait for it; false: a worker loads it on its first scoring request",
+    ),
+    Setting(
         "OIDC_ISSUER",
         "",
         "OpenID Connect provider's issuer URL; set it to let users sign in (and be created) through it",

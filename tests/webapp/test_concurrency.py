@@ -4,11 +4,6 @@ from __future__ import annotations
 
 import http.client
 import json
-import os
-import signal
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -19,6 +14,7 @@ from sqlalchemy import func, select
 
 from tests.pg_fixtures import PostgresServer
 from tests.webapp.conftest import add_user, make_app
+from tests.webapp.served import serve
 from tests.webapp.signing import sign, v1_body
 from webapp.sessions import database
 from webapp.store import runs as store
@@ -29,48 +25,12 @@ SHARED_POOL = [f"tempest.api.shared.test_mod_{i % 7}.SharedTest.test_{i:03d}" fo
 pytestmark = [pytest.mark.postgres, pytest.mark.timeout(600)]
 
 
-def _port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
 def served(postgres_server: PostgresServer, tmp_path: Path) -> Iterator[tuple[str, int, str]]:
     url = postgres_server.create_database()
-    port = _port()
-    env = {**os.environ, "DATABASE_URL": url}
-    log = (tmp_path / "gunicorn.log").open("w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "webapp.cli", "serve", "--workers", "4", "--bind", f"127.0.0.1:{port}"],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-            try:  # NOTE: closed by us: the threaded workers keep connections alive
-                conn.request("GET", "/v1/results")
-                if conn.getresponse().status == 200:
-                    break
-            except OSError:
-                pass
-            finally:
-                conn.close()
-            if time.monotonic() > deadline or process.poll() is not None:
-                pytest.fail("gunicorn did not start: " + (tmp_path / "gunicorn.log").read_text()[-2000:])
-            time.sleep(0.3)
-        yield url, port, str(tmp_path / "gunicorn.log")
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(10)
-        log.close()
+    log = tmp_path / "gunicorn.log"
+    with serve({"DATABASE_URL": url}, log, ["--workers", "4"]) as server:
+        yield url, server.port, str(log)
 
 
 def _names(uploader: int, n: int) -> list[tuple[str, str | None]]:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -20,6 +19,7 @@ from flask import Flask
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.webapp.conftest import add_user, make_app
+from tests.webapp.served import serve
 from tests.webapp.signing import v1_body
 from webapp.store.database import upgrade_database
 
@@ -143,32 +143,10 @@ def test_probes_are_not_logged(sqlite_app: Flask, request_lines: list[str]) -> N
 
 @pytest.fixture
 def gunicorn(tmp_path: Path) -> Iterator[tuple[str, Path]]:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path}/g.sqlite", "TCUP_WORKERS": "3"}
-    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
-    env["TCUP_BIND"] = f"127.0.0.1:{port}"
-    log = tmp_path / "serve.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "webapp", "serve"], env=env, stdout=out, stderr=subprocess.STDOUT, cwd=REPO
-        )
-        url = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 90
-            while True:
-                try:
-                    if requests.get(f"{url}/readyz", timeout=2).status_code == 200:
-                        break
-                except requests.ConnectionError:
-                    pass
-                assert process.poll() is None and time.monotonic() < deadline, log.read_text()
-                time.sleep(0.2)
-            yield url, log
-        finally:
-            process.send_signal(signal.SIGTERM)
-            process.wait(30)
+    """``python -m webapp serve`` configured by the environment alone (TCUP_WORKERS, TCUP_BIND)."""
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path}/g.sqlite", "TCUP_WORKERS": "3"}
+    with serve(env, tmp_path / "serve.log", module="webapp") as server:
+        yield server.url, server.log
 
 
 def test_serve_sums_the_metrics_of_every_gunicorn_worker(gunicorn: tuple[str, Path]) -> None:

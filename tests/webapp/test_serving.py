@@ -10,17 +10,15 @@ from __future__ import annotations
 
 import http.client
 import json
-import os
-import signal
 import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.webapp.served import http_get as _get
+from tests.webapp.served import serve
 from tests.webapp.signing import v1_body
 
 STALLED = 8
@@ -28,59 +26,14 @@ BODY_TIMEOUT = 3  # seconds, set through TCUP_REQUEST_BODY_TIMEOUT
 pytestmark = pytest.mark.timeout(180)
 
 
-def _port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _get(port: int, path: str, timeout: float = 10) -> tuple[int, bytes]:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
-    try:
-        conn.request("GET", path)
-        response = conn.getresponse()
-        return response.status, response.read()
-    finally:
-        conn.close()
-
-
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[int]:
     """``tcup-server serve`` with its default worker model on a fresh SQLite database."""
-    port = _port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'serve.sqlite'}",
-        "TCUP_REQUEST_BODY_TIMEOUT": str(BODY_TIMEOUT),
-    }
-    log_path = tmp_path / "gunicorn.log"
-    with log_path.open("w") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "webapp.cli", "serve", "--workers", "2", "--bind", f"127.0.0.1:{port}"],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            deadline = time.monotonic() + 90
-            while True:
-                try:
-                    if _get(port, "/v1/results", timeout=5)[0] == 200:
-                        break
-                except OSError:
-                    pass
-                if time.monotonic() > deadline or process.poll() is not None:
-                    pytest.fail("tcup-server serve did not start: " + log_path.read_text()[-2000:])
-                time.sleep(0.3)
-            yield port
-        finally:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(10)
-    assert "Traceback" not in log_path.read_text(), log_path.read_text()[-3000:]
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'serve.sqlite'}", "TCUP_REQUEST_BODY_TIMEOUT": str(BODY_TIMEOUT)}
+    log = tmp_path / "gunicorn.log"
+    with serve(env, log, ["--workers", "2"]) as server:
+        yield server.port
+    assert "Traceback" not in log.read_text(), log.read_text()[-3000:]
 
 
 def _stall(port: int) -> socket.socket:
@@ -179,3 +132,36 @@ def test_chunked_bodies_are_bounded_and_framed(served: int) -> None:
         status, answer = _raw(port, CHUNKED_HEAD, [framing])
         assert status == 400 and answer["code"] == 400, (framing, answer)
         assert answer["title"].startswith("Malformed request: the body could not be read"), answer
+
+
+def _maps_pandas(pid: int) -> bool:
+    """Whether the process has pandas' compiled modules mapped (it imported pandas)."""
+    return "/pandas/_libs/" in Path(f"/proc/{pid}/maps").read_text()
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+@pytest.mark.parametrize("preload", [True, False], ids=["preload", "no-preload"])
+def test_serve_loads_the_scoring_engine_once_before_its_workers_unless_told_not_to(
+    tmp_path: Path, preload: bool
+) -> None:
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'serve.sqlite'}", "TCUP_SCORING_PRELOAD": json.dumps(preload)}
+    with serve(env, tmp_path / "gunicorn.log", ["--workers", "2"]) as server:
+        for path in ("/v1/results", "/results", "/guidelines", "/v1/openapi.json") * 3:
+            assert _get(server.port, path)[0] == 200, path
+        workers = _children(server.process.pid)
+        assert len(workers) == 2
+        assert [_maps_pandas(pid) for pid in [server.process.pid, *workers]] == [preload] * 3
+        assert _get(server.port, "/v1/scoring/pass-rates")[0] == 404  # no guideline imported: still an answer
+    said = server.log.read_text()
+    assert ("scoring engine loaded in" in said) is preload, said[-2000:]
