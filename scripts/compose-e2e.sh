@@ -24,6 +24,8 @@ RUN_FILE=$ROOT/tests/data/recorded-run/refstack.json
 
 say() { echo "compose-e2e: $*"; }
 die() { echo "compose-e2e: FAILED: $*" >&2; exit 1; }
+# shellcheck source=scripts/lib/engine.sh
+. "$ROOT/scripts/lib/engine.sh"
 
 if [[ ! -d "$SHARED" && -z "${TCUP_CONTAINER_TOOLS:-}" ]]; then
     say "SKIP: $SHARED is absent (the container scripts live there); set TCUP_CONTAINER_TOOLS"
@@ -42,7 +44,6 @@ POSTGRES_PASSWORD=$("$PYTHON" -c 'import secrets; print(secrets.token_urlsafe(18
 export POSTGRES_PASSWORD
 URL=http://127.0.0.1:$PORT
 compose() { docker-compose -p "$PROJECT" -f "$ROOT/compose.yaml" "$@"; }
-ENGINE_STARTED=0
 UP=0
 cleanup() {
     set +e
@@ -50,20 +51,14 @@ cleanup() {
         compose logs --no-color >"$WORK/compose.log" 2>&1
         compose down -v --remove-orphans >/dev/null 2>&1
     fi
-    ((ENGINE_STARTED)) && bash "$TOOLS/engine-down.sh" >/dev/null 2>&1
+    engine_down
     rm -rf "$WORK"
 }
 trap cleanup EXIT
 
 # -- 1. engine and base images ---------------------------------------------------------------
 t0=$SECONDS
-if ! { [[ -f /tmp/ctr/env.sh ]] && (. /tmp/ctr/env.sh && docker info >/dev/null 2>&1); }; then
-    ENGINE_STARTED=1
-fi
-bash "$TOOLS/engine-up.sh" >"$WORK/engine.log" 2>&1 || { tail -n 20 "$WORK/engine.log"; die "engine-up.sh failed"; }
-# shellcheck disable=SC1091
-. "${CTR_ROOT:-/tmp/ctr}/env.sh"
-bash "$TOOLS/base-image.sh" >"$WORK/base.log" 2>&1 || { tail -n 20 "$WORK/base.log"; die "base-image.sh failed"; }
+engine_up
 say "engine and base images ready in $((SECONDS - t0)) s"
 
 # -- 2. build ----------------------------------------------------------------------------------

@@ -37,6 +37,8 @@ IMAGE=tcup:ci
 
 say() { echo "docker-e2e: $*"; }
 die() { echo "docker-e2e: FAILED: $*" >&2; exit 1; }
+# shellcheck source=scripts/lib/engine.sh
+. "$ROOT/scripts/lib/engine.sh"
 
 if [[ ! -d "$SHARED" && -z "${TCUP_CONTAINER_TOOLS:-}" ]]; then
     say "SKIP: $SHARED is absent (container scripts and guideline files live there); set TCUP_CONTAINER_TOOLS and TCUP_INTEROP_DIR"
@@ -51,27 +53,18 @@ WORK=$(mktemp -d /tmp/tcup-docker-e2e.XXXXXX)
 DEVCLOUD=${TCUP_E2E_DEVCLOUD_DIR:-$WORK/devcloud}
 OWN_DEVCLOUD=$([[ -n "${TCUP_E2E_DEVCLOUD_DIR:-}" ]] && echo 0 || echo 1)
 COLLECTOR_PID=""
-ENGINE_STARTED=0
 cleanup() {
     set +e
     [[ -n "$COLLECTOR_PID" ]] && kill "$COLLECTOR_PID" 2>/dev/null && wait "$COLLECTOR_PID" 2>/dev/null
     ((OWN_DEVCLOUD)) && [[ -d "$DEVCLOUD" ]] && "$PYTHON" -m tcup devcloud down --dir "$DEVCLOUD" >/dev/null 2>&1
-    ((ENGINE_STARTED)) && bash "$TOOLS/engine-down.sh" >/dev/null 2>&1
+    engine_down
     rm -rf "$WORK"
 }
 trap cleanup EXIT
 
 # -- 1. engine and base image ----------------------------------------------------------------
 t0=$SECONDS
-# NOTE: engine-up is idempotent and reuses an engine that already answers; only an engine this
-# script started is stopped at the end, so parallel users of the same engine are not disturbed.
-if ! { [[ -f /tmp/ctr/env.sh ]] && (. /tmp/ctr/env.sh && docker info >/dev/null 2>&1); }; then
-    ENGINE_STARTED=1
-fi
-bash "$TOOLS/engine-up.sh" >"$WORK/engine.log" 2>&1 || { tail -n 20 "$WORK/engine.log"; die "engine-up.sh failed"; }
-# shellcheck disable=SC1091
-. "${CTR_ROOT:-/tmp/ctr}/env.sh"
-bash "$TOOLS/base-image.sh" >"$WORK/base.log" 2>&1 || { tail -n 20 "$WORK/base.log"; die "base-image.sh failed"; }
+engine_up
 say "engine and base image ready in $((SECONDS - t0)) s"
 
 # -- 2. build ----------------------------------------------------------------------------------
