@@ -535,7 +535,7 @@ def _misspelling_effect(key: str, meant: str) -> str:
 
 
 def _looks_like_test_name(name: str) -> bool:
-    return "." in name and not any(c.isspace() for c in name)
+    return "." in name and name.split() == [name]  # no whitespace (split() and isspace() agree on it)
 
 
 def _component_names(raw: object) -> tuple[str, ...]:

@@ -283,6 +283,21 @@ def test_corrupted_capability_is_rejected_naming_it(interop_dir: Path) -> None:
     assert "'compute-servers-create' has no 'tests'" in str(info.value)
 
 
+@pytest.mark.parametrize(
+    "name", ["tempest.api.a b", "tempest.api.a\tb", "tempest.api.x\u2003y", " tempest.api.a", "nodots"]
+)
+def test_test_names_with_whitespace_or_without_dots_are_refused(interop_dir: Path, name: str) -> None:
+    data = json.loads((interop_dir / "2020.06.json").read_text())
+    tests = data["capabilities"]["images-v2-list"]["tests"]
+    tests[name] = tests.pop(next(iter(tests)))
+    with pytest.raises(InvalidGuideline) as info:
+        guideline_from_dict(data, source="names.json")
+    (problem,) = info.value.problems
+    assert problem.startswith("capabilities.images-v2-list.tests") and problem.endswith(
+        f"{name!r} is not a dotted test name"
+    )
+
+
 def test_every_structural_problem_is_listed_at_once(interop_dir: Path) -> None:
     data = json.loads((interop_dir / "2020.06.json").read_text())
     broken = copy.deepcopy(data)

@@ -154,7 +154,7 @@ def pack_ids(ids: Iterable[int]) -> bytes:
 def unpack_ids(packed: bytes) -> list[int]:
     """The inverse of :func:`pack_ids`."""
     data = zlib.decompress(packed)
-    if max(data, default=0) < 0x80:  # every delta fits one byte: the usual case, decoded in C
+    if data.isascii():  # every delta fits one byte (below 0x80): the usual case, decoded in C
         return list(accumulate(data))
     ids: list[int] = []
     value = shift = current = 0
