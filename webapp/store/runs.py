@@ -547,6 +547,12 @@ def latest_public_runs(session: Session, *, signed_only: bool = False) -> list[R
     # run, rather than ranking every public run with a window function: 500 clouds of 100,000
     # runs take a tenth of the time.
     """
+    rows = session.scalars(select(Run).where(Run.pk.in_(_latest_public(signed_only))).order_by(Run.cpid))
+    return [_record(r) for r in rows]
+
+
+def _latest_public(signed_only: bool) -> Select[tuple[int]]:
+    """The keys of each cloud's newest public run (see :func:`latest_public_runs`)."""
     wanted = [_visible_to(ANONYMOUS), *([Run.signed.is_(True)] if signed_only else [])]
     clouds = select(Run.cpid).where(*wanted).distinct().subquery()
     newest = (
@@ -556,8 +562,7 @@ def latest_public_runs(session: Session, *, signed_only: bool = False) -> list[R
         .limit(1)
         .scalar_subquery()
     )
-    rows = session.scalars(select(Run).where(Run.pk.in_(select(newest).select_from(clouds))).order_by(Run.cpid))
-    return [_record(r) for r in rows]
+    return select(newest).select_from(clouds)
 
 
 # -- runs judged against guidelines ----------------------------------------------------------------
@@ -696,21 +701,23 @@ def evidence_columns(
     # scoring page.
     """
     names, uuids = _listed(session, guidelines)
-    latest = latest_public_runs(session, signed_only=signed_only)
-    number = {r.id: i for i, r in enumerate(latest)}
-    unpacked: list[tuple[int, list[int]]] = []
-    for start in range(0, len(latest), 500):
-        chunk = [r.id for r in latest[start : start + 500]]
-        rows = session.execute(
-            select(Run.id, RunTests.packed).join(RunTests, RunTests.run_pk == Run.pk).where(Run.id.in_(chunk))
-        )
-        unpacked.extend((number[run_id], testsets.unpack_ids(packed)) for run_id, packed in rows)
+    rows = session.execute(
+        select(Run.cpid, RunTests.packed)
+        .outerjoin(RunTests, RunTests.run_pk == Run.pk)
+        .where(Run.pk.in_(_latest_public(signed_only)))
+        .order_by(Run.cpid)
+    )
+    cpids: list[str] = []
+    unpacked: list[list[int]] = []
+    for cpid, packed in rows:
+        cpids.append(cpid)
+        unpacked.append(testsets.unpack_ids(packed) if packed is not None else [])
     every: set[int] = set()
-    every.update(*(ids for _, ids in unpacked))
+    every.update(*unpacked)
     listed = _judge(session, every, names, uuids).listed
     run_of: list[int] = []
     found: list[int] = []
-    for run_number, ids in sorted(unpacked):
+    for run_number, ids in enumerate(unpacked):
         kept = listed.intersection(ids)
         run_of.extend([run_number] * len(kept))
         found.extend(kept)
@@ -718,7 +725,7 @@ def evidence_columns(
     code = {case_id: i for i, case_id in enumerate(distinct)}
     cases = testsets.cases_of(session, distinct)
     return EvidenceColumns(
-        cpids=[r.cpid for r in latest],
+        cpids=cpids,
         run_of=run_of,
         case_of=list(map(code.__getitem__, found)),
         names=[name for name, _ in cases],

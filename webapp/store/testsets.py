@@ -19,7 +19,7 @@ from collections.abc import Iterable, Sequence
 from itertools import accumulate
 from uuid import UUID
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, Integer, any_, bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -114,11 +114,9 @@ def cases_of(session: Session, ids: Iterable[int]) -> list[Case]:
     ids = list(ids)
     found: dict[int, Case] = {}
     unknown = [i for i in ids if i not in cache.by_id]
-    for chunk in _chunks(unknown):
-        rows = session.execute(
-            select(TestCase.id, TestCase.key_sha1, TestCase.name, TestCase.uuid).where(TestCase.id.in_(chunk))
-        )
-        for case_id, _key, name, uuid in rows:
+    for where in _id_filters(session, unknown):
+        rows = session.execute(select(TestCase.id, TestCase.name, TestCase.uuid).where(where))
+        for case_id, name, uuid in rows:
             cache.add(case_id, (name, uuid))
             found[case_id] = (name, uuid)
     by_id = cache.by_id
@@ -172,6 +170,18 @@ def unpack_ids(packed: bytes) -> list[int]:
 def normalise_uuid(uuid: UUID | None) -> str | None:
     """The canonical text of an idempotent id, or None."""
     return str(uuid) if uuid is not None else None
+
+
+def _id_filters(session: Session, ids: list[int]) -> Iterable[ColumnElement[bool]]:
+    """Conditions that together select the test cases ``ids``: on PostgreSQL one array
+    parameter per 50,000 ids (nothing for SQLAlchemy to expand into a statement of its own);
+    elsewhere ``IN`` lists of 500, within SQLite's limit on parameters."""
+    if session.get_bind().dialect.name == "postgresql":
+        for start in range(0, len(ids), 50_000):
+            yield TestCase.id == any_(bindparam("ids", ids[start : start + 50_000], type_=postgresql.ARRAY(Integer)))
+    else:
+        for chunk in _chunks(ids):
+            yield TestCase.id.in_(chunk)
 
 
 def _chunks(items: list[str] | list[int]) -> Iterable[list]:  # type: ignore[type-arg]
