@@ -159,10 +159,11 @@ def storage_per_run(app: object, runs: int) -> tuple[float, int]:
     return (size["runs"] + size["run_tests"]) / runs, size["test_cases"]
 
 
-def served_scoring(url: str, preload: bool) -> dict[str, float]:
-    """The scoring page as ``tcup-server serve`` (one worker) gives it: seconds to start, the
-    first render (a fresh worker: nothing of the board cached), a render after an upload (the
-    board is recomputed), and the proportional memory (PSS) of master and worker, in MiB."""
+def served_scoring(url: str, preload: bool, workers: int = 1) -> dict[str, float]:
+    """The scoring page as ``tcup-server serve`` gives it: seconds to start, the first render
+    (with one worker: a fresh worker, nothing of the board cached), a render after an upload
+    (the board is recomputed), and the proportional memory (PSS, MiB) of master and workers once
+    started (after a few list requests) and after 8 scoring pages per worker."""
     import json
     import signal
     import socket
@@ -182,7 +183,7 @@ def served_scoring(url: str, preload: bool) -> dict[str, float]:
         "TCUP_AUTO_MIGRATE": "false",
     }
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
-    command = [sys.executable, "-m", "webapp.cli", "serve", "--workers", "1", "--bind", f"127.0.0.1:{port}"]
+    command = [sys.executable, "-m", "webapp.cli", "serve", "--workers", str(workers), "--bind", f"127.0.0.1:{port}"]
     began = time.perf_counter()
     process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=REPO)
 
@@ -202,6 +203,9 @@ def served_scoring(url: str, preload: bool) -> dict[str, float]:
                     raise SystemExit("tcup-server serve did not start") from None
                 time.sleep(0.05)
         started = time.perf_counter() - began
+        for _ in range(4 * workers):
+            get("/results")
+        pss_started = sum(_pss_kib(pid) for pid in [process.pid, *_children(process.pid)]) / 1024
         first = get("/scoring")
         body = json.dumps({"cpid": "cloud-new", "duration_seconds": 1, "results": [{"name": "tempest.api.x.T.test"}]})
         request = urllib.request.Request(
@@ -210,9 +214,10 @@ def served_scoring(url: str, preload: bool) -> dict[str, float]:
         with urllib.request.urlopen(request, timeout=60) as answer:
             answer.read()
         changed = get("/scoring")
-        pids = [process.pid, *_children(process.pid)]
-        pss = sum(_pss_kib(pid) for pid in pids) / 1024
-        return {"start": started, "first": first, "changed": changed, "pss": pss}
+        for _ in range(8 * workers):  # a new connection each: the workers take turns, more or less
+            get("/scoring")
+        pss = sum(_pss_kib(pid) for pid in [process.pid, *_children(process.pid)]) / 1024
+        return {"start": started, "first": first, "changed": changed, "pss_started": pss_started, "pss": pss}
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(30)
@@ -345,12 +350,15 @@ def run(args: argparse.Namespace) -> None:
             "(imports the scoring engine: what serve's preload saves)"
         )
         served = {preload: served_scoring(url, preload) for preload in (True, False)}
+        four = {preload: served_scoring(url, preload, workers=4) for preload in (True, False)}
         for preload, figures_served in served.items():
             label = "preloaded" if preload else "not preloaded"
             print(
                 f"served ({label:13}): start {figures_served['start']:.1f} s, first scoring render "
-                f"{figures_served['first']:.0f} ms, after an upload {figures_served['changed']:.0f} ms, "
-                f"PSS master + worker {figures_served['pss']:.0f} MiB"
+                f"{figures_served['first']:.0f} ms, after an upload {figures_served['changed']:.0f} ms; "
+                f"PSS, master + 1 worker: {figures_served['pss_started']:.0f} MiB started, "
+                f"{figures_served['pss']:.0f} MiB after scoring; master + 4 workers: "
+                f"{four[preload]['pss_started']:.0f} MiB started, {four[preload]['pss']:.0f} MiB after scoring"
             )
         first_served = served[True]["first"]
         old = filtered_query_ms(app, True, 30)
