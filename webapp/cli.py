@@ -137,10 +137,11 @@ def _preload_scoring() -> float:
     import os
     import time
 
+    from webapp.api.scoring import load_engine
+
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # no BLAS thread pool to carry across fork
     began = time.perf_counter()
-    import scoring.api  # noqa: F401
-
+    load_engine()
     return time.perf_counter() - began
 
 

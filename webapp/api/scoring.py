@@ -34,8 +34,9 @@ EVIDENCE = "the latest public run (unsigned, or signed and shared) of each cloud
 DEFAULT_THRESHOLD = 0.5  # scoring.evidence.DEFAULT_THRESHOLD, without importing pandas to read it
 
 
-def _engine() -> ModuleType:
-    """:mod:`scoring.api`, imported on first use (it loads pandas)."""
+def load_engine() -> ModuleType:
+    """:mod:`scoring.api`, imported on first use (it loads pandas), unless ``serve`` has
+    imported it before forking its workers (setting ``SCORING_PRELOAD``)."""
     from scoring import api
 
     return api
@@ -77,7 +78,7 @@ def evidence(guidelines: Sequence[Guideline], *, signed_only: bool = False) -> t
     """Each cloud's latest public run, as the passed tests ``guidelines`` list, ready for the
     engine (:class:`scoring.api.Runs`), and the number of clouds."""
     columns = store.evidence_columns(session(), guidelines, signed_only=signed_only)
-    runs = _engine().runs_from_cases(columns.cpids, columns.run_of, columns.case_of, columns.names, columns.uuids)
+    runs = load_engine().runs_from_cases(columns.cpids, columns.run_of, columns.case_of, columns.names, columns.uuids)
     return runs, len(columns.cpids)
 
 
@@ -104,7 +105,7 @@ def _csv(records: list[dict[str, Any]], name: str) -> Response:
 @bp.get("/scoring/pass-rates", strict_slashes=False)
 def show_pass_rates() -> Response:
     """``GET /v1/scoring/pass-rates?guideline=&target=&threshold=&signed_only=``."""
-    scoring = _engine()
+    scoring = load_engine()
     loaded = _guideline()
     target, threshold = _target(loaded), _threshold()
     signed_only = request.args.get("signed_only", "").lower() in ("1", "true", "yes")
@@ -155,7 +156,7 @@ def _worksheet(loaded: catalog.LoadedGuideline) -> tuple[str, str]:
 
 
 def _board() -> Response:
-    scoring = _engine()
+    scoring = load_engine()
     loaded = _guideline()
     target = _target(loaded)
     name, text = _worksheet(loaded)
@@ -247,4 +248,4 @@ def openapi_paths(
     return paths
 
 
-__all__ = ["bp", "evidence", "openapi_paths"]
+__all__ = ["bp", "evidence", "load_engine", "openapi_paths"]
