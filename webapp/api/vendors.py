@@ -36,7 +36,6 @@ VENDOR_SCHEMA: dict[str, Any] = {
     "required": ["name"],
     "additionalProperties": False,
 }
-ACTIONS = ("register", "approve", "deny", "cancel")
 FORBIDDEN = "Forbidden."
 
 
@@ -155,30 +154,20 @@ def vendor_action(vendor_id: str) -> tuple[Response, int]:
     (with ``registration_decline_reason``) or ``cancel``."""
     require_signed_in()
     doc = json_object()
-    asked = [name for name in ACTIONS if name in doc]
+    asked = [name for name in vendors.ACTIONS if name in doc]
     if len(asked) != 1:
         raise ApiError(400, f"Invalid actions in the body: {asked!r}")
     vendor = vendors.get_vendor(session(), vendor_id)
     action = asked[0]
     caller = current_caller()
-    if action in ("register", "cancel"):
-        allowed = caller.account is not None and vendor.id in caller.account.vendor_ids
-    else:
-        allowed = caller.foundation
-    if not allowed or vendor.type == vendors.FOUNDATION:
+    admin = caller.account is not None and vendor.id in caller.account.vendor_ids
+    if not vendors.may_act(vendor, action, admin=admin, foundation=caller.foundation):
         raise ApiError(403, FORBIDDEN)
-    if action == "register":
-        vendors.register_vendor(session(), vendor)
-    elif action == "cancel":
-        vendors.cancel_registration(session(), vendor)
-    elif action == "approve":
-        vendors.approve_vendor(session(), vendor)
-    else:
-        reason = doc.get("registration_decline_reason")
-        if not isinstance(reason, str) or not reason.strip():
-            raise ApiError(400, "The decline reason can not be empty")
-        check_text({"registration_decline_reason": reason})
-        vendors.deny_vendor(session(), vendor, reason)
+    reason = doc.get("registration_decline_reason") if action == "deny" else ""
+    if not isinstance(reason, str) or (action == "deny" and not reason.strip()):
+        raise ApiError(400, "The decline reason can not be empty")
+    check_text({"registration_decline_reason": reason})
+    vendors.act(session(), vendor, action, reason)
     return jsonify(None), 200
 
 

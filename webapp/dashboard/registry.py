@@ -161,21 +161,12 @@ def vendor_action(vendor_id: str) -> BaseResponse:
     vendor = vendors.get_vendor(session(), vendor_id)
     action = _form("action", 16)
     caller = page_caller()
-    own = vendor.id in account.vendor_ids
-    allowed = {"register": own, "cancel": own, "approve": caller.foundation, "deny": caller.foundation}
-    if not allowed.get(action) or vendor.type == vendors.FOUNDATION:
+    if not vendors.may_act(vendor, action, admin=vendor.id in account.vendor_ids, foundation=caller.foundation):
         raise ApiError(403, f"You may not {action or 'do that to'} this vendor")
-    if action == "register":
-        vendors.register_vendor(session(), vendor)
-    elif action == "cancel":
-        vendors.cancel_registration(session(), vendor)
-    elif action == "approve":
-        vendors.approve_vendor(session(), vendor)
-    else:
-        reason = _form("reason", 2000)
-        if not reason:
-            raise ApiError(400, "The decline reason can not be empty")
-        vendors.deny_vendor(session(), vendor, reason)
+    reason = _form("reason", 2000) if action == "deny" else ""
+    if action == "deny" and not reason:
+        raise ApiError(400, "The decline reason can not be empty")
+    vendors.act(session(), vendor, action, reason)
     return redirect(
         request.form.get("back") == "review"
         and url_for("dashboard.review")

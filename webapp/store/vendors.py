@@ -249,6 +249,32 @@ def deny_vendor(session: Session, vendor: Vendor, reason: str) -> None:
     _move(session, vendor, PENDING, PRIVATE, json.dumps(props))
 
 
+ACTIONS = ("register", "approve", "deny", "cancel")
+_BY_FOUNDATION = ("approve", "deny")
+
+
+def may_act(vendor: Vendor, action: str, *, admin: bool, foundation: bool) -> bool:
+    """Whether a caller may take a registration step: a vendor's admins register it or cancel
+    the request, the Foundation approves or denies it; the Foundation's own vendor never moves."""
+    if action not in ACTIONS or vendor.type == FOUNDATION:
+        return False
+    return foundation if action in _BY_FOUNDATION else admin
+
+
+def act(session: Session, vendor: Vendor, action: str, reason: str = "") -> None:
+    """Take the registration step ``action`` (see :func:`may_act`); ``deny`` keeps ``reason``."""
+    if action == "register":
+        register_vendor(session, vendor)
+    elif action == "cancel":
+        cancel_registration(session, vendor)
+    elif action == "approve":
+        approve_vendor(session, vendor)
+    elif action == "deny":
+        deny_vendor(session, vendor, reason)
+    else:
+        raise ValueError(f"unknown vendor action {action!r}")
+
+
 def _attached_runs(product_ids: Any) -> Any:
     return exists().where(
         Run.product_version_id.in_(select(ProductVersion.id).where(ProductVersion.product_id.in_(product_ids)))
@@ -323,6 +349,7 @@ def count_vendors(session: Session, types: Iterable[int]) -> int:
 
 
 __all__ = [
+    "ACTIONS",
     "FOUNDATION",
     "OFFICIAL",
     "PENDING",
@@ -333,6 +360,7 @@ __all__ = [
     "InvalidState",
     "Member",
     "Vendor",
+    "act",
     "add_member",
     "admin_vendor_ids",
     "approve_vendor",
@@ -346,6 +374,7 @@ __all__ = [
     "get_vendor",
     "list_members",
     "list_vendors",
+    "may_act",
     "bump_registry",
     "register_vendor",
     "remove_member",
