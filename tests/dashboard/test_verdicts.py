@@ -212,3 +212,21 @@ def test_a_clouds_history_judges_runs_that_pass_the_same_tests_once_with_the_sam
             )
         assert points[0].passed == points[1].passed + 1  # the two kinds of run differ
         assert len(cache.items) == len(ids) + 2  # each run's verdict, and one per distinct set of passed tests
+
+
+def test_a_clouds_page_gives_its_latest_runs_two_verdicts(app: Flask, guideline: Guideline) -> None:
+    from dataclasses import replace
+
+    store_run(app, replace(demo_run(guideline, tempest="47.0.0"), cpid="cloud-page-cloud"))
+    response = app.test_client().get("/clouds/cloud-page-cloud?guideline=2020.06.json&target=platform")
+    assert response.status_code == 200
+    latest = text_of(response.get_data(as_text=True).split('id="latest-verdict"', 1)[1].split("</p>", 1)[0])
+    selected = len(object_caps(guideline))
+    assert latest.startswith(
+        f">YES (tcup's verdict, on the {selected} capabilities the run selected, 1 exempted test; "
+        "RefStack-compatible: NO )"
+    ), latest
+
+    store_run(app, replace(demo_run(guideline, tempest="47.0.0"), cpid="v1-cloud"), extended=False)
+    page = app.test_client().get("/clouds/v1-cloud?guideline=2020.06.json&target=platform").get_data(as_text=True)
+    assert 'id="latest-verdict">NO<' in page and 'id="latest-refstack"' not in page  # RefStack's alone, as before

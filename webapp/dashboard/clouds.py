@@ -6,7 +6,9 @@ from flask import redirect, render_template, url_for
 from markupsafe import Markup
 from werkzeug.wrappers import Response as BaseResponse
 
-from webapp.access import USER, require_role
+from interop_model import evaluate
+from webapp import verdicts as judging
+from webapp.access import USER, privileged, require_role
 from webapp.dashboard import charts, models
 from webapp.dashboard.pages import arg, bp, caches, guideline_for, page_caller
 from webapp.sessions import session
@@ -51,7 +53,13 @@ def show_cloud(cpid: str) -> str:
         record = runs[-1]
         role = require_role(caller, record, USER)
         report, _extras = store.run_report(session(), record, role, loaded.guideline)
-        latest = models.run_compliance(report, loaded, target, role=role, extended=record.has_extended)
+        result = evaluate(loaded.guideline, target, report)
+        _selection, subset = judging.run_subset(session(), record, loaded, target)
+        full = privileged(role) and record.has_extended
+        judged = judging.run_verdicts(session(), record, report, result, loaded, subset=subset, full_evidence=full)
+        latest = models.run_compliance(
+            report, loaded, target, role=role, extended=record.has_extended, result=result, judged=judged
+        )
         bar = charts.summary_bar(
             [(s, latest.required_states[s]) for s in charts.STATES],
             label="required capabilities of the latest run by state",
