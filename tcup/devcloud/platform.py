@@ -367,6 +367,22 @@ def _ensure_volume_type(admin: _Admin) -> None:
         admin.cinder("POST", "/types", body)
 
 
+def _wait_for_volume_backend(admin: _Admin, timeout: float = 120.0) -> None:
+    """Until Cinder's scheduler knows the fake back end's pool (the volume service has reported
+    its capabilities): before that, every volume fails to build with "No valid backend"."""
+    deadline = time.monotonic() + timeout
+    while True:
+        pools = admin.cinder("GET", "/scheduler-stats/get_pools")["pools"]
+        if any(pool.get("name", "").startswith(f"{COMPUTE_HOST}@fake") for pool in pools):
+            return
+        if time.monotonic() > deadline:
+            raise DevcloudError(
+                f"Cinder's scheduler knows no volume back end after {timeout:.0f} s: read "
+                f"{admin.ctx.app_log('cinder-volume')} and {admin.ctx.app_log('cinder-scheduler')}"
+            )
+        time.sleep(1)
+
+
 def _ensure_network(admin: _Admin, name: str, project_id: str, fields: dict[str, Any]) -> str:
     found = admin.neutron("GET", f"/networks?name={name}&project_id={project_id}")["networks"]
     if found:
@@ -425,6 +441,7 @@ def provision_resources(
     images = {name: _ensure_image(admin, name) for name in IMAGE_NAMES}
     _ensure_flavors(admin)
     _ensure_volume_type(admin)
+    _wait_for_volume_backend(admin)
     external = {
         "router:external": True,
         "shared": True,

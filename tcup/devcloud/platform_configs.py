@@ -171,6 +171,11 @@ def write_cinder_conf(ctx: CloudContext) -> Path:
             "resource_query_filters_file": str(ctx.venv / "etc" / "cinder" / "resource_filters.json"),
             "tcup_volumes_dir": str(home / "volumes"),
             "glance_catalog_info": "image:glance:publicURL",
+            # the volume service reports its capabilities at once, then every 10 s: the scheduler
+            # may start after the first report, and knows no back end until the next one (by
+            # default up to two minutes later, failing every volume meanwhile)
+            "periodic_fuzzy_delay": 0,
+            "periodic_interval": 10,
         },
         # no disks, LVM or iSCSI: Cinder's fake driver, with image copies in small files
         "fake": {"volume_driver": "tcup_cinder_driver.FileCopyFakeDriver", "volume_backend_name": "fake"},
