@@ -596,13 +596,14 @@ class _Relevance:
 
 def _judge(session: Session, ids: Iterable[int], names: frozenset[str], uuids: frozenset[str]) -> _Relevance:
     """The app's judgement of the test cases against the guidelines, ``ids`` included (each case once per app)."""
-    known: _Relevance = caches_of(session).relevance.setdefault((names, uuids), _Relevance)
+    cache = caches_of(session).relevance
+    known: _Relevance = cache.setdefault((names, uuids), _Relevance)
     wanted = ids if isinstance(ids, set) else set(ids)
     unknown = sorted(wanted.difference(known.judged))
     if unknown:
-        if len(known.judged) > 500_000:
-            known.judged.clear()
-            known.listed.clear()
+        if len(known.judged) > 500_000:  # a fresh one: other threads keep reading the full one they hold
+            known = _Relevance()
+            cache.put((names, uuids), known)
             unknown = sorted(wanted)
         for case_id, (name, uuid) in zip(unknown, testsets.cases_of(session, unknown), strict=True):
             if name in names or uuid in uuids:
