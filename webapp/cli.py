@@ -206,6 +206,7 @@ def serve_command(bind: str, workers: int, threads: int, timeout: int, access_lo
     request is logged as one JSON line on stderr (TCUP_REQUEST_LOG). /metrics sums the figures
     of every worker through PROMETHEUS_MULTIPROC_DIR (made if unset).
     """
+    import gc
     import sys
 
     if "prometheus_client" in sys.modules:  # NOTE: it picks its storage when first imported
@@ -254,6 +255,9 @@ def serve_command(bind: str, workers: int, threads: int, timeout: int, access_lo
         def load(self) -> Flask:
             return create_app({"AUTO_MIGRATE": False})
 
+    # NOTE: objects the master made so far (the preloaded engine's above all) are kept out of every
+    # collection, so that no worker's collector writes to their pages and copies them on write
+    gc.freeze()
     _Server().run()
 
 
