@@ -14,7 +14,7 @@ from flask import request
 
 from interop_model.wire import unprintable
 from webapp.access import privileged
-from webapp.api.requests import json_body
+from webapp.api.requests import json_body, unstorable
 from webapp.auth import current_caller, require_account
 from webapp.errors import ApiError
 from webapp.sessions import session
@@ -70,17 +70,6 @@ TEXT_LIMITS = {
 
 # texts that may span lines; every other field is one line of printable text
 MULTILINE = frozenset({"description", "registration_decline_reason", "reason"})
-
-
-def unstorable(text: str) -> str | None:
-    """Why ``text`` cannot be stored verbatim (a NUL, a lone surrogate), or None."""
-    if "\x00" in text:
-        return "contains a NUL character"
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return "is not valid Unicode (a lone surrogate)"
-    return None
 
 
 def check_text(values: Mapping[str, Any]) -> None:
@@ -288,6 +277,5 @@ __all__ = [
     "product_filter",
     "product_version_view",
     "require_signed_in",
-    "unstorable",
     "version_views",
 ]

@@ -83,7 +83,7 @@ def upload_scope(endpoint: str, key: str | None, body: bytes, pubkey_id: int | N
     return hashlib.sha256(scope.encode("utf-8", "surrogateescape")).hexdigest()
 
 
-def _unstorable(text: str) -> str | None:
+def unstorable(text: str) -> str | None:
     """Why ``text`` cannot be stored verbatim (a NUL, a lone surrogate), or None."""
     if "\x00" in text:
         return "contains a NUL character"
@@ -99,11 +99,11 @@ def check_storable(cpid: str, duration_seconds: int, names: list[str]) -> None:
     problems = []
     if duration_seconds > MAX_DURATION:
         problems.append(f"'duration_seconds' is larger than {MAX_DURATION}")
-    if why := _unstorable(cpid):
+    if why := unstorable(cpid):
         problems.append(f"'cpid' {why}")
-    if _unstorable("\n".join(names)):  # NOTE: one check of all names, then the culprits one by one
+    if unstorable("\n".join(names)):  # NOTE: one check of all names, then the culprits one by one
         for i, name in enumerate(names):
-            if why := _unstorable(name):
+            if why := unstorable(name):
                 problems.append(f"results[{i}].name {why}")
     if problems:
         raise ApiError(400, "Request doesnt correspond to schema", problems)
@@ -136,6 +136,7 @@ __all__ = [
     "json_body",
     "public_link",
     "result_url",
+    "unstorable",
     "upload_limits",
     "upload_scope",
 ]

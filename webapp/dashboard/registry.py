@@ -17,8 +17,8 @@ from flask import Response, abort, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
 from interop_model.wire import unprintable
-from webapp.api.registry import MULTILINE, unstorable
-from webapp.api.requests import public_link
+from webapp.api.registry import MULTILINE
+from webapp.api.requests import public_link, unstorable
 from webapp.dashboard import badges
 from webapp.dashboard.pages import arg, bp, check_form, page_caller
 from webapp.errors import ApiError
