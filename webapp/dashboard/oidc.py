@@ -29,11 +29,11 @@ from flask import Flask, current_app, make_response, render_template, request, s
 from joserfc.errors import JoseError
 from werkzeug.wrappers import Response as BaseResponse
 
-from webapp.dashboard.pages import COOKIE, bp, cookie_secure
+from webapp.dashboard.pages import bp, start_browser_session
 from webapp.dashboard.signin import signout
 from webapp.errors import ApiError
 from webapp.sessions import session as db_session
-from webapp.store import accounts, users
+from webapp.store import users
 
 EXTENSION = "tcup_oidc"
 TIMEOUT_SECONDS = 10
@@ -140,21 +140,11 @@ def oidc_return() -> BaseResponse:
         fullname=str(claims.get("name") or claims.get("preferred_username") or "")[:255],
         email=str(claims.get("email") or "")[:255],
     )
-    previous = request.cookies.get(COOKIE)
-    if previous:
-        accounts.close_session(db_session(), previous)
     # NOTE: a page of our own that moves on, not a redirect: the browser arrives here from the
     # provider's site, and a SameSite=Strict cookie is only sent once navigation starts here.
     target = _safe_next(session.pop(_NEXT, None))
     response = make_response(render_template("dashboard/signed_in.html", target=target, account=account))
-    response.set_cookie(
-        COOKIE,
-        accounts.open_session(db_session(), account.id),
-        httponly=True,
-        samesite="Strict",
-        secure=cookie_secure(),
-        max_age=accounts.SESSION_DAYS * 24 * 3600,
-    )
+    start_browser_session(response, account.id)
     response.headers["Cache-Control"] = "no-store"
     return response
 

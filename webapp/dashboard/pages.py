@@ -17,6 +17,7 @@ from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, g, render_template, request
 from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response as BaseResponse
 
 from webapp.access import USER, require_role
 from webapp.auth import current_caller
@@ -80,6 +81,23 @@ def page_caller() -> Caller:
 def cookie_secure() -> bool:
     """Cookies get ``Secure`` when the request came over HTTPS or the public URL is HTTPS."""
     return request.is_secure or str(current_app.config.get("PUBLIC_URL") or "").startswith("https://")
+
+
+def start_browser_session(response: BaseResponse, account_id: int) -> BaseResponse:
+    """Sign the browser in as ``account_id``: the session it had ends, and ``response`` sets a new
+    session id in an HttpOnly, SameSite=Strict cookie (never the API token)."""
+    previous = request.cookies.get(COOKIE)
+    if previous:
+        accounts.close_session(session(), previous)
+    response.set_cookie(
+        COOKIE,
+        accounts.open_session(session(), account_id),
+        httponly=True,
+        samesite="Strict",
+        secure=cookie_secure(),
+        max_age=accounts.SESSION_DAYS * 24 * 3600,
+    )
+    return response
 
 
 def csrf_token() -> str:
@@ -193,4 +211,5 @@ __all__ = [
     "guideline_for",
     "init_caches",
     "page_caller",
+    "start_browser_session",
 ]

@@ -12,7 +12,7 @@ from __future__ import annotations
 from flask import redirect, render_template, request, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
-from webapp.dashboard.pages import COOKIE, bp, check_form, cookie_secure
+from webapp.dashboard.pages import COOKIE, bp, check_form, cookie_secure, start_browser_session
 from webapp.sessions import session
 from webapp.store import accounts
 
@@ -26,19 +26,7 @@ def signin() -> BaseResponse | tuple[str, int]:
         token = request.form.get("token", "").strip()
         account = accounts.account_by_token(session(), token) if token.startswith(accounts.TOKEN_PREFIX) else None
         if account is not None:
-            previous = request.cookies.get(COOKIE)
-            if previous:
-                accounts.close_session(session(), previous)
-            response = redirect(url_for("dashboard.index"))
-            response.set_cookie(
-                COOKIE,
-                accounts.open_session(session(), account.id),
-                httponly=True,
-                samesite="Strict",
-                secure=cookie_secure(),
-                max_age=accounts.SESSION_DAYS * 24 * 3600,
-            )
-            return response
+            return start_browser_session(redirect(url_for("dashboard.index")), account.id)
         problems.append("That token is not valid: make one with tcup-server create-user")
     return render_template("dashboard/signin.html", problems=problems), 401 if problems else 200
 
