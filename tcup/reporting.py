@@ -89,18 +89,7 @@ def unresolved(resolution: Resolution | None) -> list[dict[str, Any]]:
     """Guideline entries that are missing from, or renamed in, the installed Tempest."""
     if resolution is None:
         return []
-    return [
-        {
-            "capability": r.capability,
-            "name": r.entry.name,
-            "idempotent_id": str(r.entry.uuid) if r.entry.uuid else None,
-            "match": r.how.value,
-            "local_id": r.local_id,
-            "note": r.note,
-        }
-        for r in resolution.items
-        if r.how in (Match.MISSING, Match.RENAMED, Match.ALIAS)
-    ]
+    return [r.as_dict() for r in resolution.items if r.how in (Match.MISSING, Match.RENAMED, Match.ALIAS)]
 
 
 def compliance_document(sections: Sequence[ComplianceSection]) -> dict[str, Any]:

@@ -38,6 +38,21 @@ class Resolved:
     local_id: str | None  # full local test id, with its [attributes]
     note: str = ""
 
+    def as_dict(self, *, with_status: bool = False) -> dict[str, str | None]:
+        """The entry and its match as JSON fields (capability, [status,] name, idempotent_id,
+        match, local_id, note), as compliance.json and ``list-tests --format json`` write them."""
+        found: dict[str, str | None] = {"capability": self.capability}
+        if with_status:
+            found["status"] = self.status.value if self.status else None
+        return {
+            **found,
+            "name": self.entry.name,
+            "idempotent_id": str(self.entry.uuid) if self.entry.uuid else None,
+            "match": self.how.value,
+            "local_id": self.local_id,
+            "note": self.note,
+        }
+
     @property
     def local_name(self) -> str | None:
         """The local test name without attributes."""

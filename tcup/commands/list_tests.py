@@ -135,18 +135,7 @@ def list_tests_command(
                     "target": target,
                     "tempest_version": resolution.tempest_version,
                     "counts": resolution.counts(),
-                    "entries": [
-                        {
-                            "capability": r.capability,
-                            "status": r.status.value if r.status else None,
-                            "name": r.entry.name,
-                            "idempotent_id": str(r.entry.uuid) if r.entry.uuid else None,
-                            "match": r.how.value,
-                            "local_id": r.local_id,
-                            "note": r.note,
-                        }
-                        for r in resolution.items
-                    ],
+                    "entries": [r.as_dict(with_status=True) for r in resolution.items],
                 },
                 indent=2,
             )

@@ -40,6 +40,23 @@ def test_renamed_test_found_by_id() -> None:
     assert "now tempest.b.New.test_x" in r.note
 
 
+def test_a_resolved_entry_as_json_fields() -> None:
+    r = resolve_one(TestEntry(name="tempest.a.Old.test_x", uuid=U1), index(f"tempest.b.New.test_x[id-{U1}]"))
+    fields = {
+        "capability": "cap",
+        "name": "tempest.a.Old.test_x",
+        "idempotent_id": str(U1),
+        "match": "renamed",
+        "local_id": f"tempest.b.New.test_x[id-{U1}]",
+        "note": r.note,
+    }
+    assert list(r.as_dict().items()) == list(fields.items())  # compliance.json's unresolved entries
+    with_status = {"capability": "cap", "status": "required", **fields}
+    assert list(r.as_dict(with_status=True).items()) == list(with_status.items())  # list-tests --format json
+    missing = resolve_one(TestEntry(name="tempest.a.T.test_gone"), index())
+    assert missing.as_dict()["idempotent_id"] is None and missing.as_dict()["local_id"] is None
+
+
 def test_id_matching_an_alias() -> None:
     entry = TestEntry(name="tempest.a.Old.test_x", uuid=U1, aliases=("tempest.a.Manual.test_x",))
     idx = index(f"tempest.a.Manual.test_x[id-{U1}]", f"tempest.z.Other.test_x[id-{U1}]")
